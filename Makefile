@@ -1,0 +1,35 @@
+# Kinema: `make demo` runs the offline default end to end; `make test` runs the test suite.
+# Both create .venv and install what they need on a fresh machine.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DEMO_PROMPT ?= a red rubber ball rolls off a wooden table and bounces on the floor
+
+.PHONY: demo test test-slow lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/kinema run "$(DEMO_PROMPT)" --out runs
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -m slow
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check agent tools prompts evals tests
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	$(PY) -m evals bench
+
+clean:
+	rm -rf $(VENV) runs .mypy_cache .ruff_cache .pytest_cache

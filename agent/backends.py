@@ -1,0 +1,66 @@
+"""Backends as the graph sees them: resolved from the Context and called inside a span."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from opentelemetry.trace import Span, Status, StatusCode
+
+from agent import tracing
+from agent.context import Context
+from agent.state import Ledger, RunState
+from tools.base import registry
+
+
+def as_context(value: Any) -> Context:
+    """The run's Context, whether LangGraph handed an object, a dict or nothing."""
+    if isinstance(value, Context):
+        return value
+    if value is None:
+        return Context()
+    if isinstance(value, dict):
+        return Context.model_validate(value)
+    return Context.model_validate(value, from_attributes=True)
+
+
+def resolve(ctx: Context, role: str) -> Any:
+    """The backend playing `role`; loaded once per process and reused across rounds."""
+    return registry.resolve(role, ctx.spec(role), **ctx.options.get(role, {}))
+
+
+def validate_specs(ctx: Context) -> None:
+    """Fails fast, before anything is written, when a spec names no known backend."""
+    for role, spec in ctx.specs().items():
+        registry.check(role, spec)
+
+
+@contextmanager
+def backend_call(state: RunState, role: str, spec: str, **attributes: Any) -> Iterator[Span]:
+    """A span around one backend call, carrying the spec and the round."""
+    run = tracing.open_run(state.run_id, Path(state.run_dir))
+    attrs = {"kinema.role": role, "kinema.backend": spec, "kinema.round": state.round, **attributes}
+    with run.span(f"backend.{role}", attrs) as span:
+        try:
+            yield span
+        except Exception as exc:
+            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+            raise
+
+
+def record_cost(span: Span, cost: Ledger) -> None:
+    for key, value in cost.model_dump().items():
+        if value:
+            span.set_attribute(f"kinema.cost.{key}", value)
+
+
+def charge(ledger: Ledger, cost: Ledger) -> Ledger:
+    """Adds a backend's cost to the run's ledger.
+
+    Wall seconds are excluded: the node wrapper counts the run's wall time once, so a backend's
+    own seconds would count twice.
+    """
+    return ledger.plus(cost.model_copy(update={"seconds": 0.0}))
+

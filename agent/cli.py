@@ -1,0 +1,200 @@
+"""`kinema`: the terminal interface. One error boundary turns KinemaError into exit code 2."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperGroup
+
+from agent.context import Context
+from agent.state import Budget, RunRequest, RunResult, Verdict
+from tools.errors import BadInputError, KinemaError
+
+
+class _ErrorBoundary(TyperGroup):
+    """The CLI's one error boundary: a KinemaError becomes one line on stderr and exit code 2.
+
+    Set KINEMA_DEBUG=1 to get the traceback instead.
+    """
+
+    def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context
+        try:
+            return super().invoke(ctx)
+        except KinemaError as exc:
+            if os.environ.get("KINEMA_DEBUG"):
+                raise
+            err.print(f"[red]error:[/] {exc}", soft_wrap=True)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(
+    cls=_ErrorBoundary,
+    name="kinema",
+    help="Physics-grounded video: plan, keyframes, generate, judge, refine; stop when it pays.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+
+SpecOpt = Annotated[str | None, typer.Option(help="Backend spec, e.g. studio or litellm:gpt-4o.")]
+
+
+@app.command("run")
+def run_cmd(
+    prompt: Annotated[str, typer.Argument(help="What the video should show.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Parent folder of run folders.")] = Path(
+        "runs"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the first round.")] = 0,
+    target: Annotated[float, typer.Option(help="Stop once the best score reaches this.")] = 0.9,
+    max_generations: Annotated[int, typer.Option(help="Videos generated, at most.")] = 6,
+    budget_seconds: Annotated[float | None, typer.Option(help="Wall seconds, at most.")] = None,
+    budget_usd: Annotated[float | None, typer.Option(help="US dollars, at most.")] = None,
+    duration: Annotated[float, typer.Option(help="Video length in seconds.")] = 4.0,
+    fps: Annotated[int, typer.Option(help="Frames per second.")] = 24,
+    width: Annotated[int, typer.Option(help="Frame width in pixels.")] = 854,
+    height: Annotated[int, typer.Option(help="Frame height in pixels.")] = 480,
+    planner: SpecOpt = None,
+    keyframes: SpecOpt = None,
+    video: SpecOpt = None,
+    judge: SpecOpt = None,
+    refiner: SpecOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print result.json to stdout.")] = False,
+) -> None:
+    """Generate a video for PROMPT, refining it round by round until the stop rule says stop."""
+    from agent.runner import run
+
+    request = _validated(lambda: RunRequest(prompt=prompt, seed=seed, duration_s=duration,
+                                            fps=fps, width=width, height=height))
+    specs = {k: v for k, v in {"planner": planner, "keyframes": keyframes, "video": video,
+                               "judge": judge, "refiner": refiner}.items() if v is not None}
+    budget = _validated(lambda: Budget(max_generations=max_generations, max_seconds=budget_seconds,
+                                       max_usd=budget_usd))
+    ctx = _validated(lambda: Context(**specs, budget=budget, target=target, out_dir=str(out_dir),
+                                     otlp_endpoint=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")))
+    progress = None if as_json else _Progress()
+    try:
+        result = run(request, ctx, on_update=progress.update if progress else None)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]: the run was cancelled; result.json records it")
+        raise typer.Exit(130) from None
+    if as_json:
+        out.print_json(result.model_dump_json())
+    else:
+        _summary(result)
+
+
+@app.command("judge")
+def judge_cmd(
+    video: Annotated[Path, typer.Argument(help="Video file to judge.")],
+    prompt: Annotated[str | None, typer.Option(help="What the video should show.")] = None,
+    judge: Annotated[str, typer.Option(help="Judge spec.")] = "kinematics",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Verdict as JSON.")] = False,
+) -> None:
+    """Judge the physics of any VIDEO and print a verdict per rule."""
+    from agent.api import judge_video
+
+    verdict = judge_video(video, prompt=prompt, judge=judge)
+    if as_json:
+        out.print_json(verdict.model_dump_json())
+    else:
+        _verdict_table(verdict, title=str(video))
+
+
+def _validated(build: Any) -> Any:
+    """Turns pydantic's validation errors into one actionable line."""
+    try:
+        return build()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "input"
+        raise BadInputError(f"invalid {field}: {first['msg']}") from None
+
+
+class _Progress:
+    """One line per finished node, as the loop goes."""
+
+    def update(self, node: str, update: dict[str, Any]) -> None:
+        line = _describe(node, update)
+        if line:
+            err.print(line)
+
+
+def _describe(node: str, update: dict[str, Any]) -> str:
+    if node == "plan" and update.get("plan") is not None:
+        plan = update["plan"]
+        return (f"[bold]plan[/]      {', '.join(plan.phenomena) or 'no known phenomena'}; "
+                f"{len(plan.rules)} rules; keyframes at "
+                + ", ".join(f"{k.t:.2f}s" for k in plan.keyframes))
+    if node == "keyframes":
+        return f"[bold]keyframes[/] {len(update.get('keyframes', []))} ready"
+    if node == "generate":
+        cands = update.get("candidates", [])
+        return "[bold]generate[/]  " + ", ".join(c.id + (" (failed)" if c.error else "")
+                                               for c in cands)
+    if node == "judge":
+        return "[bold]judge[/]     " + "; ".join(
+            f"score {v.score:.2f}" + (f", violated: {', '.join(v.violations)}"
+                                      if v.violations else "")
+            for v in update.get("verdicts", []))
+    if node in ("decide", "refine") and update.get("decision") is not None:
+        d = update["decision"]
+        if node == "refine" and d.action == "continue":
+            return "[bold]refine[/]    " + "; ".join(update["refinement"].notes or ["new round"])
+        return f"[bold]{node:<9}[/] {d.action}: {d.detail}"
+    if node == "refine" and update.get("refinement") is not None:
+        return "[bold]refine[/]    " + "; ".join(update["refinement"].notes or ["new round"])
+    return ""
+
+
+def _summary(result: RunResult) -> None:
+    table = Table(title=f"run {result.run_id}", title_justify="left")
+    table.add_column("round", justify="right")
+    table.add_column("keyframes", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("violations")
+    table.add_column("decision")
+    for rnd in result.rounds:
+        scores = [c["score"] or 0.0 for c in rnd["candidates"]]
+        violations = sorted({v for c in rnd["candidates"] for v in c["violations"]})
+        decision = rnd["decision"] or {}
+        table.add_row(str(rnd["index"]), str(rnd["keyframes"]), f"{max(scores, default=0):.2f}",
+                      ", ".join(violations) or "-",
+                      f"{decision.get('action', '')} ({decision.get('reason', '')})")
+    out.print(table)
+    led = result.ledger
+    best = result.best
+    out.print(f"stop reason: {result.stop_reason}")
+    if best:
+        out.print(f"best: round {best.round}, {best.candidate}, score {best.score:.2f}")
+    out.print(f"spent: {led.generations} generations, {led.seconds:.1f} s, ${led.usd:.4f}")
+    out.print(f"video: {result.final_video}")
+    out.print(f"result: {Path(result.run_dir) / 'result.json'}")
+
+
+def _verdict_table(verdict: Verdict, title: str) -> None:
+    table = Table(title=f"{title}: physics {verdict.physics:.2f}", title_justify="left")
+    for col in ("rule", "status", "confidence", "span", "evidence"):
+        table.add_column(col)
+    for r in verdict.rules:
+        span = f"{r.span[0]:.2f}-{r.span[1]:.2f}s" if r.span else "-"
+        colour = {"followed": "green", "violated": "red"}.get(r.status, "yellow")
+        table.add_row(r.id, f"[{colour}]{r.status}[/]", f"{r.confidence:.2f}", span, r.evidence)
+    out.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Run configuration: the one typed object the CLI, the API, the chat and the evals all build."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.state import Budget
+
+DEFAULT_SPECS: dict[str, str] = {
+    "planner": "studio",
+    "keyframes": "studio",
+    "video": "studio",
+    "judge": "kinematics",
+    "refiner": "studio",
+}
+
+
+class Context(BaseModel):
+    """Which backends play each role, what a round may spend, and where runs are written.
+
+    Nodes read configuration only from here (never from the environment), so a run is fully
+    described by its request plus this object.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    planner: str = DEFAULT_SPECS["planner"]
+    keyframes: str = DEFAULT_SPECS["keyframes"]
+    video: str = DEFAULT_SPECS["video"]
+    judge: str = DEFAULT_SPECS["judge"]
+    refiner: str = DEFAULT_SPECS["refiner"]
+    options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Backend options per role, e.g. {'video': {'steps': 30}}."
+    )
+    budget: Budget = Field(default_factory=Budget)
+    target: float = Field(0.9, ge=0, le=1, description="Stop once the best score reaches this.")
+    min_gain: float = Field(
+        0.01, ge=0, description="A round that raises the best score by less than this is no gain."
+    )
+    patience: int = Field(2, ge=1, description="Rounds without gain before the run converges.")
+    candidates_per_round: int = Field(1, ge=1, le=16)
+    out_dir: str = Field("runs", description="Parent folder; each run gets its own sub-folder.")
+    otlp_endpoint: str | None = Field(None, description="Also export spans to this collector.")
+
+    def spec(self, role: str) -> str:
+        return str(getattr(self, role))
+
+    def specs(self) -> dict[str, str]:
+        return {role: self.spec(role) for role in DEFAULT_SPECS}

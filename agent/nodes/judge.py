@@ -1,0 +1,42 @@
+"""judge: a Verdict per candidate, each recorded as a trace event."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from agent import tracing
+from agent.backends import backend_call, charge, record_cost, resolve
+from agent.context import Context
+from agent.nodes.wrap import node
+from agent.state import Candidate, RunState, Verdict
+
+
+def _unjudgeable(cand: Candidate, spec: str) -> Verdict:
+    return Verdict(judge=spec, score=0.0, physics=0.0,
+                   measurements={"error": cand.error or "no video"})
+
+
+@node("judge")
+def judge(state: RunState, ctx: Context) -> dict[str, Any]:
+    judge_backend = resolve(ctx, "judge")
+    verdicts: list[Verdict] = []
+    ledger = state.ledger
+    for cand in state.candidates:
+        if cand.error or not cand.video:
+            verdict = _unjudgeable(cand, judge_backend.spec)
+        else:
+            attrs = {"kinema.candidate": cand.id}
+            with backend_call(state, "judge", judge_backend.spec, **attrs) as span:
+                verdict = judge_backend.judge(Path(cand.video), state.plan)
+                record_cost(span, verdict.cost)
+            ledger = charge(ledger, verdict.cost)
+        tracing.event("judgement", {
+            "candidate": cand.id,
+            "score": round(verdict.score, 4),
+            "physics": round(verdict.physics, 4),
+            "violations": verdict.violations,
+            "rules": {r.id: r.status for r in verdict.rules},
+        })
+        verdicts.append(verdict)
+    return {"verdicts": verdicts, "ledger": ledger}

@@ -1,0 +1,35 @@
+"""plan: the prompt becomes a ShotPlan (phenomena, laws, checkable rules, keyframe moments)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from agent import tracing
+from agent.backends import backend_call, charge, record_cost, resolve
+from agent.context import Context
+from agent.nodes.wrap import node
+from agent.state import RunState
+
+
+@node("plan")
+def plan(state: RunState, ctx: Context) -> dict[str, Any]:
+    planner = resolve(ctx, "planner")
+    with backend_call(state, "planner", planner.spec) as span:
+        shot = planner.plan(state.request)
+        record_cost(span, shot.cost)
+    tracing.event("plan", {
+        "phenomena": shot.phenomena,
+        "rules": [r.id for r in shot.rules],
+        "keyframe_times": [round(k.t, 3) for k in shot.keyframes],
+        "simulable": shot.scene is not None,
+    })
+    return {
+        "plan": shot,
+        "prompt": shot.generator_prompt,
+        "keyframe_specs": sorted(shot.keyframes, key=lambda k: k.t),
+        "round": 1,
+        "seed": state.request.seed,
+        "ledger": charge(state.ledger, shot.cost),
+        "started_at": time.time(),
+    }

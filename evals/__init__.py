@@ -1,0 +1,1 @@
+"""Benchmarks, suites and reports: `python -m evals --help`."""

@@ -1,0 +1,11 @@
+"""The evals command line; subcommands register here."""
+
+from __future__ import annotations
+
+import typer
+
+from evals import bench
+
+app = typer.Typer(name="evals", help="Kinema benchmarks, suites and reports.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app.command("bench")(bench.main)

@@ -1,0 +1,1 @@
+"""What the agent calls: model backends, the offline studio, judges and media I/O."""

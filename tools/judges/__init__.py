@@ -1,0 +1,1 @@
+"""Judges: backends that score a video's physics."""
