@@ -1,0 +1,156 @@
+"""Pure measurement functions of the kinematics judge, on arrays whose answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tools.judges.motion import (
+    airborne_runs,
+    apex_heights,
+    bounce_indices,
+    fit_quadratic,
+    fit_segment,
+    rest_mask,
+    step_ratios,
+)
+from tools.judges.tracking import (
+    Detection,
+    Track,
+    associate,
+    background_median,
+    detect_objects,
+    downscale,
+    foreground_mask,
+    is_moving,
+    noise_threshold,
+    shadow_like,
+    stitch_tracks,
+)
+
+
+def _det(frame: int, x: float, y: float, colour=(200, 0, 0), area: float = 300.0) -> Detection:
+    return Detection(frame, x, y, area, (x - 10, y - 10, x + 10, y + 10), colour, False)
+
+
+def test_downscale_averages_blocks_and_keeps_small_frames():
+    frames = np.zeros((2, 480, 854, 3), dtype=np.uint8)
+    frames[:, :240] = 200
+    small, factor = downscale(frames, 320)
+    assert factor == 3
+    assert small.shape == (2, 160, 284, 3)
+    assert small[0, 10, 10, 0] == 200 and small[0, 100, 10, 0] == 0
+    tiny = np.zeros((3, 100, 120, 3), dtype=np.uint8)
+    assert downscale(tiny, 320)[1] == 1
+
+
+def test_background_median_removes_a_moving_object():
+    frames = np.full((20, 40, 60, 3), 100, dtype=np.uint8)
+    for i in range(20):
+        frames[i, 10:20, 2 * i : 2 * i + 10] = 250
+    background = background_median(frames)
+    assert np.all(background == 100)
+    threshold = noise_threshold(frames, background)
+    mask = foreground_mask(frames[5], background, threshold)
+    assert mask.sum() == 100 and mask[15, 14]
+
+
+def test_shadow_like_separates_darkening_from_colour():
+    background = np.full((1, 3, 3), 160, dtype=np.uint8)
+    frame = np.array([[[128, 128, 128], [200, 40, 40], [20, 20, 20]]], dtype=np.uint8)
+    assert shadow_like(frame, background).tolist() == [[True, False, False]]
+
+
+def test_detect_objects_maps_a_disc_back_to_full_resolution():
+    mask = np.zeros((100, 160), dtype=bool)
+    yy, xx = np.mgrid[:100, :160]
+    mask[np.hypot(xx - 40, yy - 30) <= 6] = True
+    mask[80, 150] = True  # a speck below the size floor
+    frame = np.zeros((100, 160, 3), dtype=np.uint8)
+    frame[mask] = (10, 200, 30)
+    (det,) = detect_objects(mask, frame, factor=2, frame_index=7)
+    assert det.frame == 7
+    assert det.x == pytest.approx(2 * 40.5 - 0.5) and det.y == pytest.approx(2 * 30.5 - 0.5)
+    assert det.area == pytest.approx(4 * mask[:60, :80].sum())
+    assert det.bbox == (68, 48, 94, 74)
+    assert det.colour == pytest.approx((10, 200, 30)) and not det.at_edge
+
+
+def test_associate_keeps_identities_of_crossing_objects_by_colour():
+    frames = []
+    for i in range(20):
+        frames.append(
+            [_det(i, 10 + 5 * i, 50, (220, 30, 30)), _det(i, 105 - 5 * i, 52, (30, 30, 220))]
+        )
+    tracks = associate(frames, diagonal=300.0)
+    assert len(tracks) == 2
+    for track in tracks:
+        colours = {d.colour for d in track.detections}
+        assert len(colours) == 1 and len(track.detections) == 20
+
+
+def test_stitch_joins_a_teleported_track_and_records_the_join():
+    before = Track(0, [_det(i, 10 + 3 * i, 50) for i in range(10)])
+    after = Track(1, [_det(i, 200 + 3 * i, 50) for i in range(10, 20)])
+    elsewhere = Track(2, [_det(i, 80, 80, (0, 0, 250)) for i in range(10, 20)])
+    joined = stitch_tracks([before, after, elsewhere], max_gap=3)
+    assert len(joined) == 2
+    assert len(joined[0].detections) == 20 and joined[0].joins == [10]
+
+
+def test_is_moving_ignores_static_blobs_and_single_hops():
+    static = Track(0, [_det(i, 50, 50) for i in range(30)])
+    hop = Track(1, [_det(i, 50 if i < 15 else 90, 50) for i in range(30)])
+    moving = Track(2, [_det(i, 50 + 4 * i, 50) for i in range(30)])
+    assert not is_moving(static, 500.0)
+    assert not is_moving(hop, 500.0)
+    assert is_moving(moving, 500.0)
+
+
+def test_fit_quadratic_recovers_acceleration():
+    t = np.arange(20) / 24
+    fit = fit_quadratic(t, 10 + 30 * t + 0.5 * 800 * t**2)
+    assert fit.accel == pytest.approx(800, rel=1e-6)
+    assert fit.rms < 1e-6 and fit.accel_se > 0
+
+
+def test_segment_bend_ratio_separates_free_fall_from_constant_speed():
+    t = np.arange(20) / 24
+    fall = fit_segment(0, t, 0.5 * 900 * t**2, 0, 20)
+    steady = fit_segment(0, t, 200 * t, 0, 20)
+    assert fall.bend_ratio == pytest.approx(0.25, abs=0.01)
+    assert abs(steady.bend_ratio) < 0.01
+    assert fall.halves is not None and fall.halves[0].accel == pytest.approx(900, rel=1e-6)
+
+
+def _bounce(t: np.ndarray) -> np.ndarray:
+    """y (down) of a drop from 0 to a floor at 100 px, bouncing once to 36 px high."""
+    g = 800.0
+    land = np.sqrt(2 * 100 / g)
+    up = 0.6 * g * land
+    s = t - land
+    return np.where(t < land, 0.5 * g * t**2, 100 - (up * s - 0.5 * g * s**2))
+
+
+def test_bounces_rest_and_runs_on_a_known_trajectory():
+    t = np.arange(36) / 24
+    y = np.minimum(_bounce(t), 100.0)
+    y[t > 1.25] = 100.0  # comes to rest
+    contacts = bounce_indices(y, radius=5)
+    assert list(contacts) == [12]
+    rest = rest_mask(t, y, radius=5)
+    assert rest[-1] and not rest[:20].any()
+    runs = airborne_runs(t, y, 5, breaks=[])
+    assert runs[0] == (0, 12) and runs[1][0] == 13
+    apexes = apex_heights(t, y, runs, radius=5)
+    assert [round(h) for _, h in apexes] == [round(100 - y[0]), pytest.approx(36, abs=2)]
+
+
+def test_step_ratios_flag_one_isolated_jump_only():
+    frames = np.arange(30, dtype=float)
+    x = 5.0 * frames
+    x[15:] += 120
+    y = 0.5 * frames**2  # speeding up is not a jump
+    _, ratio = step_ratios(frames, x, y)
+    assert int(np.argmax(ratio)) == 14 and ratio[14] > 4
+    assert np.sum(ratio > 4) == 1

@@ -1,0 +1,485 @@
+"""Finding and following moving objects in pixels: background, masks, blobs, tracks.
+
+The measured judge must work on any video, so nothing here knows about a simulator or a scene.
+Every step is a pure function over arrays, run at a reduced analysis resolution (long side about
+320 px) for speed; detections are mapped back to full-resolution pixel units so the rules speak
+of the video the user sees.
+
+Pipeline: `downscale` -> `background_median` -> `noise_threshold` -> `foreground_mask` ->
+`detect_objects` (one list per frame) -> `associate` (Hungarian matching) -> `stitch_tracks`
+(re-joins a track broken by a jump or a short dropout, remembering where).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+from scipy.optimize import linear_sum_assignment
+
+ANALYSIS_MAX_SIDE = 320
+MIN_THRESHOLD = 12.0  # grey levels: below this, H.264 ringing and dithering dominate
+_INFEASIBLE = 1e6
+_COLOUR_NORM = math.sqrt(3) * 255.0
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One foreground blob in one frame, in full-resolution pixels (y grows downward)."""
+
+    frame: int
+    x: float
+    y: float
+    area: float
+    bbox: tuple[float, float, float, float]  # x0, y0, x1, y1 (x1, y1 exclusive)
+    colour: tuple[float, float, float]
+    at_edge: bool
+
+    @property
+    def radius(self) -> float:
+        """Radius of the disc with the blob's area: a size measure robust to blob shape."""
+        return math.sqrt(self.area / math.pi)
+
+
+@dataclass
+class Track:
+    """One object followed over time; `joins` index detections that follow a stitched gap."""
+
+    id: int
+    detections: list[Detection]
+    joins: list[int] = field(default_factory=list)
+
+    @property
+    def first(self) -> Detection:
+        return self.detections[0]
+
+    @property
+    def last(self) -> Detection:
+        return self.detections[-1]
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Frame indices, x and y of the detections, as float arrays for fitting."""
+        frames = np.array([d.frame for d in self.detections], dtype=float)
+        xs = np.array([d.x for d in self.detections], dtype=float)
+        ys = np.array([d.y for d in self.detections], dtype=float)
+        return frames, xs, ys
+
+    @property
+    def radius(self) -> float:
+        return float(np.median([d.radius for d in self.detections]))
+
+
+def downscale(frames: np.ndarray, max_side: int = ANALYSIS_MAX_SIDE) -> tuple[np.ndarray, int]:
+    """Shrinks (T, H, W, 3) uint8 frames by an integer factor so the long side is <= max_side.
+
+    Averages up to 2x2 samples spread over each factor x factor block: most of the noise
+    reduction of a full box filter at under half its cost, which matters for the time budget.
+    """
+    height, width = frames.shape[1:3]
+    factor = max(1, math.ceil(max(height, width) / max_side))
+    if factor == 1:
+        return frames, 1
+    h, w = height // factor, width // factor
+    samples = min(factor, 2)
+    offsets = sorted({int((k + 0.5) * factor / samples) for k in range(samples)})
+    acc = np.zeros((frames.shape[0], h, w, 3), dtype=np.uint16)
+    for dy in offsets:
+        for dx in offsets:
+            acc += frames[:, dy : h * factor : factor, dx : w * factor : factor]
+    return (acc // (len(offsets) ** 2)).astype(np.uint8), factor
+
+
+def background_median(small: np.ndarray, max_samples: int = 48) -> np.ndarray:
+    """Per-pixel temporal median: whatever sits still for most of the clip is background.
+
+    Moving objects occupy any pixel for a minority of frames, so the median removes them
+    without needing an empty first frame.
+    """
+    index = np.linspace(0, len(small) - 1, min(len(small), max_samples)).round().astype(int)
+    return np.median(small[index], axis=0).astype(np.uint8)
+
+
+def difference(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Largest per-channel absolute difference: catches colour changes at equal brightness."""
+    return np.abs(frame.astype(np.int16) - background.astype(np.int16)).max(axis=2)
+
+
+def noise_threshold(small: np.ndarray, background: np.ndarray, samples: int = 24) -> np.ndarray:
+    """A per-pixel foreground threshold from the clip's own noise: 6 robust sigmas, floored.
+
+    Each pixel's temporal MAD against the background measures its own sensor and compression
+    noise; compression is far noisier on fine texture than on flat paint, so one global
+    threshold either drowns textured regions in false blobs or misses objects on flat ones.
+    A moving object covers any pixel for a minority of frames and barely moves the MAD.
+    """
+    index = np.linspace(0, len(small) - 1, min(len(small), samples)).round().astype(int)
+    diffs = np.stack([difference(small[i], background) for i in index])
+    mad = np.median(diffs, axis=0).astype(np.float32)
+    return np.maximum(MIN_THRESHOLD, 6.0 * 1.4826 * mad + 4.0)
+
+
+def shadow_like(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Pixels that look like the background darkened uniformly across channels (a soft shadow).
+
+    A shadow scales every channel by about the same factor; a coloured object does not.
+    """
+    ratio = (frame.astype(np.float32) + 1.0) / (background.astype(np.float32) + 1.0)
+    level = ratio.mean(axis=-1)
+    spread = np.abs(ratio - level[..., None]).max(axis=-1)
+    return (level > 0.55) & (level < 0.95) & (spread < 0.08)
+
+
+def foreground_mask(
+    frame: np.ndarray, background: np.ndarray, threshold: float | np.ndarray
+) -> np.ndarray:
+    """Pixels that differ from the background by more than the noise, shadows excluded."""
+    mask = difference(frame, background) > threshold
+    if mask.any():
+        mask[mask] = ~shadow_like(frame[mask], background[mask])
+    return mask
+
+
+def detect_objects(
+    mask: np.ndarray,
+    frame: np.ndarray,
+    factor: float,
+    frame_index: int,
+    min_area: int = 10,
+    max_area_fraction: float = 0.25,
+) -> list[Detection]:
+    """Connected foreground blobs of plausible size, as full-resolution detections.
+
+    Components are labelled on a one-pixel dilation so that a ball cracked by compression stays
+    one blob, but statistics use only the true mask pixels.
+    """
+    grown = ndimage.binary_dilation(mask)
+    labels, count = ndimage.label(grown, structure=np.ones((3, 3), dtype=bool))
+    if count == 0:
+        return []
+    labels = np.where(mask, labels, 0)
+    height, width = mask.shape
+    # Statistics over foreground pixels only: they are a small share of the frame.
+    where = np.flatnonzero(mask)
+    ids = labels.ravel()[where]
+    area = np.bincount(ids, minlength=count + 1)
+    max_area = max_area_fraction * mask.size
+    keep = [i for i in range(1, count + 1) if min_area <= area[i] <= max_area]
+    if not keep:
+        return []
+    sum_x = np.bincount(ids, weights=where % width, minlength=count + 1)
+    sum_y = np.bincount(ids, weights=where // width, minlength=count + 1)
+    pixels = frame.reshape(-1, 3)[where].astype(float)
+    sums_c = [np.bincount(ids, weights=pixels[:, c], minlength=count + 1) for c in range(3)]
+    slices = ndimage.find_objects(labels, max_label=count)
+    detections = []
+    for i in keep:
+        box = slices[i - 1]
+        if box is None:
+            continue
+        y0, y1, x0, x1 = box[0].start, box[0].stop, box[1].start, box[1].stop
+        detections.append(
+            Detection(
+                frame=frame_index,
+                x=(sum_x[i] / area[i] + 0.5) * factor - 0.5,
+                y=(sum_y[i] / area[i] + 0.5) * factor - 0.5,
+                area=float(area[i] * factor * factor),
+                bbox=(x0 * factor, y0 * factor, x1 * factor, y1 * factor),
+                colour=(sums_c[0][i] / area[i], sums_c[1][i] / area[i], sums_c[2][i] / area[i]),
+                at_edge=x0 <= 1 or y0 <= 1 or x1 >= width - 1 or y1 >= height - 1,
+            )
+        )
+    return detections
+
+
+def colour_distance(a: Sequence[float], b: Sequence[float]) -> float:
+    """Euclidean RGB distance scaled to [0, 1]."""
+    return math.dist(a, b) / _COLOUR_NORM
+
+
+def _predict(track: Track, frame: int) -> tuple[float, float, float]:
+    """Constant-velocity prediction at `frame`, and the track's speed in px per frame."""
+    last = track.last
+    if len(track.detections) < 2:
+        return last.x, last.y, 0.0
+    prev = track.detections[-2]
+    span = max(1, last.frame - prev.frame)
+    vx, vy = (last.x - prev.x) / span, (last.y - prev.y) / span
+    ahead = frame - last.frame
+    return last.x + vx * ahead, last.y + vy * ahead, math.hypot(vx, vy)
+
+
+def match_cost(track: Track, det: Detection, diagonal: float) -> float:
+    """Cost of extending `track` with `det`: position, size and colour, gated to infeasible."""
+    px, py, speed = _predict(track, det.frame)
+    gap = det.frame - track.last.frame
+    gate = max(3.0 * track.last.radius, 2.5 * speed * gap, 0.03 * diagonal)
+    dist = math.hypot(det.x - px, det.y - py)
+    size = abs(math.log(max(det.area, 1.0) / max(track.last.area, 1.0)))
+    colour = colour_distance(det.colour, track.last.colour)
+    if dist > gate or size > math.log(4.0) or colour > 0.3:
+        return _INFEASIBLE
+    return dist / gate + size + 3.0 * colour
+
+
+def associate(
+    detections: Sequence[Sequence[Detection]], diagonal: float, max_gap: int = 2
+) -> list[Track]:
+    """Links per-frame detections into tracks by optimal (Hungarian) assignment each frame.
+
+    A track may skip up to `max_gap` frames (a missed detection) before it is closed.
+    """
+    tracks: list[Track] = []
+    for frame, dets in enumerate(detections):
+        active = [t for t in tracks if 0 < frame - t.last.frame <= max_gap + 1]
+        taken: set[int] = set()
+        if active and dets:
+            cost = np.array([[match_cost(t, d, diagonal) for d in dets] for t in active])
+            for row, col in zip(*linear_sum_assignment(cost), strict=True):
+                if cost[row, col] < _INFEASIBLE:
+                    active[row].detections.append(dets[col])
+                    taken.add(int(col))
+        for col, det in enumerate(dets):
+            if col not in taken:
+                tracks.append(Track(id=len(tracks), detections=[det]))
+    return tracks
+
+
+def _stitchable(a: Track, b: Track, max_gap: int) -> bool:
+    """Whether `b` could be `a` seen again: same look, soon after, not an exit then an entry."""
+    gap = b.first.frame - a.last.frame
+    if not 1 <= gap <= max_gap + 1:
+        return False
+    if a.last.at_edge and b.first.at_edge:
+        return False
+    size = abs(math.log(max(b.first.area, 1.0) / max(a.last.area, 1.0)))
+    return size < math.log(2.0) and colour_distance(a.last.colour, b.first.colour) < 0.15
+
+
+def stitch_tracks(tracks: Sequence[Track], max_gap: int, min_length: int = 3) -> list[Track]:
+    """Re-joins tracks broken by a jump or a dropout, recording each join for the rules.
+
+    Short tracks (compression flicker) are dropped first so they cannot bridge real ones.
+    A teleport shows up here as a join whose step is far larger than the track's speed.
+    """
+    pending = sorted(
+        (t for t in tracks if len(t.detections) >= min_length), key=lambda t: t.first.frame
+    )
+    merged: list[Track] = []
+    for track in pending:
+        candidates = [m for m in merged if _stitchable(m, track, max_gap)]
+        if candidates:
+            host = min(
+                candidates,
+                key=lambda m: (
+                    track.first.frame - m.last.frame,
+                    colour_distance(m.last.colour, track.first.colour),
+                ),
+            )
+            host.joins.append(len(host.detections))
+            host.detections.extend(track.detections)
+        else:
+            merged.append(Track(id=len(merged), detections=list(track.detections)))
+    return merged
+
+
+def is_moving(track: Track, diagonal: float) -> bool:
+    """True when the track travels further than its own size, not counting its largest step.
+
+    Static scenery never travels; compression flicker that a matcher hops between two nearby
+    spots travels in one step only. A real object's motion is spread over many steps.
+    """
+    _, xs, ys = track.arrays()
+    if len(xs) < 3:
+        return False
+    steps = np.hypot(np.diff(xs), np.diff(ys))
+    travel = float(steps.sum() - steps.max())
+    return travel >= max(2.0 * track.radius, 0.02 * diagonal, 4.0)
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Everything the rules need from the pixels, at analysis resolution plus full-res tracks."""
+
+    small: np.ndarray  # stabilised analysis frames
+    background: np.ndarray
+    factor: float  # full-resolution pixels per analysis pixel
+    threshold: np.ndarray  # per-pixel, analysis resolution
+    tracks: list[Track]
+    busy_frames: int  # frames where foreground covers a large part of the image
+    shifts: np.ndarray  # (T, 2) camera (dy, dx) per frame, analysis pixels, compensated
+    frame_change: np.ndarray  # (T-1,) mean |difference| of consecutive analysis frames
+
+
+def track_objects(
+    frames: np.ndarray, fps: float, max_side: int = ANALYSIS_MAX_SIDE, scale: float = 1.0
+) -> Tracking:
+    """Runs the whole pipeline on (T, H, W, 3) uint8 frames.
+
+    `scale` is how many pixels of the original video one pixel of `frames` stands for (the
+    decoder may already have shrunk them), so tracks come out in the video's own pixels.
+    """
+    small, factor = downscale(frames, max_side)
+    shifts = estimate_shifts(small)
+    margin = 0
+    if shifts.any():
+        small = compensate(small, shifts)
+        margin = math.ceil(float(np.abs(shifts).max())) + 1
+    background = background_median(small)
+    threshold = noise_threshold(small, background)
+    height, width = frames.shape[1:3]
+    diagonal = math.hypot(height, width) * scale
+    min_area = max(10, round(2e-4 * small.shape[1] * small.shape[2]))
+    per_frame: list[list[Detection]] = []
+    busy = 0
+    for index, frame in enumerate(small):
+        mask = foreground_mask(frame, background, threshold)
+        if margin:
+            _clear_border(mask, margin)
+        busy += int(mask.mean() > 0.2)
+        per_frame.append(detect_objects(mask, frame, factor * scale, index, min_area))
+    tracks = associate(per_frame, diagonal)
+    tracks = stitch_tracks(tracks, max_gap=max(2, round(0.25 * fps)))
+    change = frame_change(small)
+    return Tracking(small, background, factor * scale, threshold, tracks, busy, shifts, change)
+
+
+def _clear_border(mask: np.ndarray, margin: int) -> None:
+    """Drops a border that camera compensation filled with made-up pixels (in place)."""
+    mask[:margin] = mask[-margin:] = False
+    mask[:, :margin] = mask[:, -margin:] = False
+
+
+def frame_change(small: np.ndarray) -> np.ndarray:
+    """Mean absolute grey difference between consecutive frames: ~0 where the video froze."""
+    grey = small.astype(np.int16).sum(axis=3)
+    return np.abs(np.diff(grey, axis=0)).mean(axis=(1, 2)) / 3.0
+
+
+# --- camera shake ----------------------------------------------------------------------------
+
+SHAKE_MIN_PX = 0.3  # analysis pixels: below this a clip is treated as shot from a tripod
+SHAKE_MAX_PX = 12
+
+
+def _profiles(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column profiles: the mean grey along each row / column of each frame.
+
+    A camera translation shifts the row profile by dy and the column profile by dx, so two
+    1-D searches replace one 2-D search.
+    """
+    grey = small.astype(np.float32).mean(axis=3)
+    return grey.mean(axis=2), grey.mean(axis=1)
+
+
+def _profile_shifts(profiles: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Sub-sample shift of each profile against `reference` by least squares; 0 where unsure.
+
+    A direction with no image structure (a plain wall crossed only by a horizontal floor line
+    has none along x) gives a flat cost curve: its shift is unknowable and also harmless.
+    """
+    span = SHAKE_MAX_PX
+    length = profiles.shape[1]
+    core = reference[span : length - span]
+    costs = np.stack(
+        [
+            ((profiles[:, span + s : length - span + s] - core) ** 2).mean(axis=1)
+            for s in range(-span, span + 1)
+        ],
+        axis=1,
+    )
+    # A slight preference for small moves breaks ties between look-alike textures.
+    costs *= 1.0 + 0.02 * np.abs(np.arange(-span, span + 1))
+    best = np.argmin(costs, axis=1)
+    out = np.zeros(len(profiles))
+    for i, k in enumerate(best):
+        if 0 < k < 2 * span:
+            left, mid, right = costs[i, k - 1 : k + 2]
+            curve = left + right - 2 * mid
+            if curve > 0 and np.median(costs[i]) > 1.5 * mid + 1e-9:
+                out[i] = k - span + 0.5 * (left - right) / curve
+    return out
+
+
+def _aligned_median(profiles: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Temporal median of the profiles after undoing each one's shift (linear interpolation)."""
+    grid = np.arange(profiles.shape[1], dtype=float)
+    aligned = [np.interp(grid + s, grid, p) for p, s in zip(profiles, shifts, strict=True)]
+    return np.asarray(np.median(aligned, axis=0))
+
+
+def estimate_shifts(small: np.ndarray) -> np.ndarray:
+    """Per-frame camera translation (dy, dx) against the clip's median view, by profile matching.
+
+    The temporal median profile is the scenery without the moving objects: matching against it
+    keeps a lone ball on a plain wall from being "aligned" onto its own earlier position. The
+    median is recomputed once after alignment, since the median of shaken profiles is blurred.
+    Profiles are smoothed and differenced after the median (a median of shifted steps is still
+    a step), which keeps the edges that pin a shift down and drops slow lighting gradients.
+    Returns all zeros for a steady camera so steady clips are never resampled.
+    """
+    count = len(small)
+    if count < 3 or min(small.shape[1:3]) < 4 * SHAKE_MAX_PX:
+        return np.zeros((count, 2))
+    shifts = []
+    for raw in _profiles(small):
+        profiles = ndimage.gaussian_filter1d(raw, 1.0, axis=1)
+        found = np.zeros(count)
+        for _ in range(2):
+            reference = np.diff(_aligned_median(profiles, found))
+            found = _profile_shifts(np.diff(profiles, axis=1), reference)
+        shifts.append(found)
+    both = np.column_stack(shifts)
+    if np.median(np.abs(both).max(axis=1)) < SHAKE_MIN_PX:
+        return np.zeros((count, 2))
+    return both
+
+
+def compensate(small: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Moves each frame back by its camera shift (bilinear, edges repeated)."""
+    out = np.empty_like(small)
+    height, width = small.shape[1:3]
+    rows, cols = np.arange(height), np.arange(width)
+    for i, (dy, dx) in enumerate(shifts):
+        out[i] = _translate(small[i], rows, cols, dy, dx)
+    return out
+
+
+def _translate(
+    frame: np.ndarray, rows: np.ndarray, cols: np.ndarray, dy: float, dx: float
+) -> np.ndarray:
+    """The frame sampled at (y + dy, x + dx): undoes a camera move of (dy, dx)."""
+    y0, x0 = math.floor(dy), math.floor(dx)
+    fy, fx = dy - y0, dx - x0
+    r0 = np.clip(rows + y0, 0, len(rows) - 1)
+    r1 = np.clip(rows + y0 + 1, 0, len(rows) - 1)
+    c0 = np.clip(cols + x0, 0, len(cols) - 1)
+    c1 = np.clip(cols + x0 + 1, 0, len(cols) - 1)
+    f = frame.astype(np.float32)
+    top = f[r0][:, c0] * (1 - fx) + f[r0][:, c1] * fx
+    bottom = f[r1][:, c0] * (1 - fx) + f[r1][:, c1] * fx
+    return np.clip(top * (1 - fy) + bottom * fy + 0.5, 0, 255).astype(np.uint8)
+
+
+def presence_change(
+    tracking: Tracking, bbox: tuple[float, float, float, float], before: int, after: int
+) -> float:
+    """How much of an object's contrast against the background changes between two frames.
+
+    Near 1: the object vanished (or appeared) at once; near 0: it is still there, e.g. it came
+    to rest and merged into the median background. `bbox` is in full-resolution pixels.
+    """
+    f = tracking.factor
+    x0, y0, x1, y1 = (max(0, int(v / f)) for v in bbox)
+    a = tracking.small[before, y0:y1, x0:x1].astype(np.int16)
+    b = tracking.small[after, y0:y1, x0:x1].astype(np.int16)
+    bg = tracking.background[y0:y1, x0:x1].astype(np.int16)
+    if a.size == 0:
+        return 0.0
+    # The noise threshold floors the contrast, so an object that merged into the background
+    # (equal to it in both frames) scores near 0 instead of noise over noise.
+    floor = float(tracking.threshold[y0:y1, x0:x1].mean())
+    contrast = max(float(np.abs(a - bg).mean()), float(np.abs(b - bg).mean()), floor)
+    return float(np.abs(a - b).mean()) / contrast
