@@ -12,7 +12,9 @@ DEMO_PROMPT ?= a red rubber ball rolls off a wooden table and bounces on the flo
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	# torch first, pinned to the CPU wheel: an unpinned torch pulls several GB of CUDA wheels.
+	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[local,dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)

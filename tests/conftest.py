@@ -18,6 +18,9 @@ from tests.fakes import (
 )
 from tools.base import registry
 
+# The scripted litellm provider (`scripted_llm` fixture) used by the model-backend tests.
+pytest_plugins = ["tests.llm_provider"]
+
 FAKES: dict[str, tuple[str, Any]] = {
     "planner": ("fixed", FixedPlanner),
     "keyframes": ("blank", BlankKeyframes),

@@ -1,0 +1,1 @@
+"""Keyframe generator backends: text-to-image pipelines and image APIs."""

@@ -1,0 +1,1 @@
+"""Video generator backends: diffusers pipelines and video APIs."""
