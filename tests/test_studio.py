@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -38,11 +39,12 @@ def test_moon_drop_takes_longer_by_sqrt_of_gravity_ratio():
 
 def test_steel_rebounds_lower_than_rubber_and_bounces_decay():
     sim = simulate_spec(SceneSpec(scene="bounce_compare", params={"height_m": 1.5}))
-    first_apex = {b: sim.tracks[b].pose_at(events(sim, "apex", b)[0].t).y for b in ("left", "right")}
+    first_apex = {b: sim.tracks[b].pose_at(events(sim, "apex", b)[0].t).y
+                  for b in ("left", "right")}
     assert sim.world.balls[0].material == "rubber" and sim.world.balls[1].material == "steel"
     assert first_apex["right"] < first_apex["left"] < 1.5
     apexes = [sim.tracks["left"].pose_at(e.t).y for e in events(sim, "apex", "left")]
-    assert all(b < a for a, b in zip(apexes, apexes[1:], strict=False))
+    assert all(b < a for a, b in itertools.pairwise(apexes))
 
 
 def test_table_roll_off_is_a_projectile_after_the_edge():
