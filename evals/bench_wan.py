@@ -33,7 +33,8 @@ SHAPES: dict[str, dict[str, Any]] = {
         "vae": dict(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1),
     },
 }
-WORDS = "a the ball dropped onto floor falls bounces red rubber table rolls off".split()
+WORDS = ("a", "the", "ball", "dropped", "onto", "floor", "falls", "bounces", "red", "rubber",
+         "table", "rolls", "off")
 
 
 def _tokenizer() -> Any:
@@ -49,25 +50,24 @@ def _tokenizer() -> Any:
 
 def build_wan(folder: Path, scale: str, device: str) -> Path:
     """Saves a random-weight Wan T2V pipeline of the given shapes into `folder`."""
+    from importlib import import_module
+
     import torch
-    from diffusers import (
-        AutoencoderKLWan,
-        FlowMatchEulerDiscreteScheduler,
-        WanPipeline,
-        WanTransformer3DModel,
-    )
-    from transformers import UMT5Config, UMT5EncoderModel
+
+    # Typed as Any: diffusers' and transformers' dynamic classes confuse type checkers.
+    d: Any = import_module("diffusers")
+    tf: Any = import_module("transformers")
 
     shapes = SHAPES[scale]
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
     with torch.device(device):  # initialise big weights where they fit and fast
-        transformer = WanTransformer3DModel(
+        transformer = d.WanTransformer3DModel(
             patch_size=(1, 2, 2), in_channels=16, out_channels=16, cross_attn_norm=True,
             qk_norm="rms_norm_across_heads", **shapes["transformer"]).to(dtype)
-        text = UMT5EncoderModel(UMT5Config(**shapes["text"])).to(dtype)
-        vae = AutoencoderKLWan(temperal_downsample=[False, True, True], **shapes["vae"])
-    WanPipeline(tokenizer=_tokenizer(), text_encoder=text, transformer=transformer, vae=vae,
-                scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0)).save_pretrained(folder)
+        text = tf.UMT5EncoderModel(tf.UMT5Config(**shapes["text"])).to(dtype)
+        vae = d.AutoencoderKLWan(temperal_downsample=[False, True, True], **shapes["vae"])
+    d.WanPipeline(tokenizer=_tokenizer(), text_encoder=text, transformer=transformer, vae=vae,
+                scheduler=d.FlowMatchEulerDiscreteScheduler(shift=3.0)).save_pretrained(folder)
     del transformer, text, vae
     if device.startswith("cuda"):
         torch.cuda.empty_cache()
@@ -107,7 +107,7 @@ def main(
     steps: Annotated[int, typer.Option(help="Denoising steps.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Time the diffusers video backend on a random-weight Wan 2.1 1.3B, with and without offload."""
+    """Time the diffusers video backend on a random-weight Wan 2.1 1.3B, offloaded or not."""
     import torch
 
     if scale not in SHAPES:
