@@ -79,7 +79,7 @@ def test_ball_rolls_down_the_ramp_at_five_sevenths_g_sin_theta():
         ("A blue steel ball falls from 2 m and bounces", "drop",
          {"material": "steel", "height_m": 2.0}),
         ("a tennis ball rolling off the edge of a desk", "table_roll_off", {"material": "tennis"}),
-        ("marble rolling down an incline", "ramp_roll", {"material": "glass"}),
+        ("a marble rolling down an incline", "ramp_roll", {"material": "glass"}),
         ("rubber vs steel ball dropped side by side", "bounce_compare",
          {"left_material": "rubber", "right_material": "steel"}),
     ],
@@ -93,7 +93,8 @@ def test_planner_reads_scene_material_and_height(prompt, scene, params):
 
 def test_plan_has_rules_scale_and_keyframes_on_events():
     plan = StudioPlanner().plan(RunRequest(prompt="a ball rolls off a table and bounces"))
-    assert {r.id for r in plan.rules} == {"gravity", "continuity", "permanence", "energy"}
+    assert {"gravity", "continuity", "permanence", "energy"} <= {r.id for r in plan.rules}
+    assert any("Projectile" in law for law in plan.laws)
     assert plan.scene is not None and plan.px_per_m and plan.px_per_m > 50
     kinds = [k.event for k in plan.keyframes]
     assert kinds[:3] == ["release", "edge", "contact"] and kinds[-1] == "end"
@@ -104,6 +105,7 @@ def test_unsupported_prompt_plans_rules_and_fails_clearly_on_generation(tmp_path
     request = RunRequest(prompt="a glass of water is poured into a cup")
     plan = StudioPlanner().plan(request)
     assert plan.scene is None and plan.rules and "cannot simulate" in plan.notes[0]
+    assert any("flow" in law.lower() for law in plan.laws)
     with pytest.raises(StudioUnsupported, match="diffusers:"):
         StudioKeyframes().render(plan, plan.keyframes, request, tmp_path)
     with pytest.raises(StudioUnsupported):

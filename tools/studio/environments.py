@@ -10,7 +10,13 @@ from tools.studio.materials import RGB
 
 @dataclass(frozen=True)
 class Environment:
-    """`damping` is pymunk's per-second velocity retention (1.0 = vacuum / still air)."""
+    """`damping` is pymunk's per-second velocity retention (1.0 = vacuum / still air).
+
+    A fluid (`fluid_density_kg_m3` > 0) pushes every body up by ρ·V·g (Archimedes) and drags it
+    with ½ρ·C_d·A·v², so a heavy ball sinks at a slow terminal speed and a light one rises.
+    Air is left out on purpose: its drag is below what a few seconds of video can show, and the
+    free-fall tests compare against drag-free theory.
+    """
 
     name: str
     gravity_m_s2: float
@@ -18,6 +24,8 @@ class Environment:
     wall: RGB
     floor: RGB
     aliases: tuple[str, ...]
+    fluid_density_kg_m3: float = 0.0
+    drag_coefficient: float = 0.0
 
 
 ENVIRONMENTS: dict[str, Environment] = {
@@ -29,9 +37,10 @@ ENVIRONMENTS: dict[str, Environment] = {
         Environment("mars", 3.71, 1.0, (222, 170, 130), (170, 100, 60), ("mars", "martian")),
         Environment("space_station", 0.0, 1.0, (214, 220, 226), (150, 156, 164),
                     ("space station", "iss", "orbit", "zero gravity", "zero-g", "weightless")),
-        # Water's drag is folded into heavy damping; buoyancy is not modelled in v1.
-        Environment("underwater", 9.81, 0.35, (70, 140, 170), (190, 176, 130),
-                    ("underwater", "under water", "in water", "aquarium", "pool")),
+        Environment("underwater", 9.81, 1.0, (52, 128, 164), (196, 180, 132),
+                    ("underwater", "under water", "in water", "into water", "aquarium",
+                     "water tank", "tank of water", "pool", "sinks", "sink ", "floats"),
+                    fluid_density_kg_m3=1000.0, drag_coefficient=0.47),
     )
 }
 

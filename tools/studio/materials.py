@@ -44,6 +44,18 @@ MATERIALS: dict[str, Material] = {
         Material("plastic", 0.65, 0.5, 950, 0.015, (52, 120, 214), "glossy",
                  ("plastic", "ping pong", "ping-pong")),
         Material("clay", 0.1, 0.9, 1800, 0.08, (160, 100, 80), "matte", ("clay", "putty")),
+        Material("bowling", 0.3, 0.3, 1320, 0.006, (40, 46, 120), "glossy",
+                 ("bowling ball", "bowling")),
+        Material("golf", 0.78, 0.6, 1150, 0.02, (244, 244, 240), "matte", ("golf ball", "golf")),
+        Material("basketball", 0.76, 0.8, 90, 0.02, (226, 112, 40), "felt",
+                 ("basketball",)),
+        Material("billiard", 0.93, 0.2, 1700, 0.01, (236, 230, 214), "glossy",
+                 ("billiard", "pool ball", "snooker", "cue ball")),
+        Material("foam", 0.3, 0.8, 60, 0.05, (240, 220, 120), "matte", ("foam", "styrofoam")),
+        Material("cork", 0.4, 0.7, 240, 0.03, (190, 150, 100), "matte", ("cork",)),
+        Material("stone", 0.3, 0.7, 2600, 0.02, (128, 124, 118), "matte",
+                 ("stone", "rock", "pebble")),
+        Material("ice", 0.3, 0.04, 917, 0.002, (200, 232, 246), "glossy", ("ice", "icy")),
         # Surfaces: restitution/friction act as multipliers on the ball's values.
         Material("floor_wood", 1.0, 1.0, 700, 0.0, (158, 128, 98), "matte", ()),
         Material("table_wood", 1.0, 1.0, 700, 0.0, (124, 84, 52), "matte", ()),
@@ -51,7 +63,10 @@ MATERIALS: dict[str, Material] = {
     )
 }
 
-BALL_MATERIALS: tuple[str, ...] = ("rubber", "steel", "wood", "glass", "tennis", "plastic", "clay")
+BALL_MATERIALS: tuple[str, ...] = (
+    "rubber", "steel", "wood", "glass", "tennis", "plastic", "clay", "bowling", "golf",
+    "basketball", "billiard", "foam", "cork", "stone", "ice",
+)
 
 COLORS: dict[str, RGB] = {
     "red": (214, 48, 49),
@@ -67,7 +82,16 @@ COLORS: dict[str, RGB] = {
     "gray": (120, 124, 130),
     "brown": (130, 80, 40),
     "silver": (170, 176, 184),
+    "gold": (212, 170, 60),
+    "cyan": (40, 180, 200),
+    "teal": (30, 140, 130),
 }
+
+# Colours handed out in turn to bodies a prompt does not colour, so several stay distinguishable.
+PALETTE: tuple[RGB, ...] = (
+    (214, 48, 49), (40, 90, 210), (240, 200, 40), (46, 160, 67), (130, 60, 180),
+    (240, 130, 30), (232, 90, 160), (40, 180, 200),
+)
 
 
 def material(name: str) -> Material:

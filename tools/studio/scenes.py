@@ -1,216 +1,225 @@
-"""Scene builders: a `SceneSpec` becomes a `World` of balls and static surfaces in SI units.
+"""The scene registry: every phenomenon the studio simulates, as one `SceneKind` entry each.
 
-World coordinates are metres with x to the right, y up and the floor's top at y = 0. Each scene is
-a `SceneKind` in the `SCENES` registry: its defaults (what `SceneSpec.params` may override), a
-builder, and the words the planner uses to describe it, so a new phenomenon is one new entry.
+An entry holds the scene's defaults (what `SceneSpec.params` may override), its builder (in
+`builders.py`), its phenomena and law ids (from `laws.json`), the words the planner recognises it
+by, which numbers in a prompt set which parameter, and the template of its generator prompt.
+Entries are listed most specific first: the planner takes the first whose words match.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tools.errors import BadInputError
 from tools.schema import SceneSpec
+from tools.studio import builders as b
+from tools.studio.bodies import Ball, Block, Link, Point, Surface, World, box
 from tools.studio.environments import environment
-from tools.studio.materials import RGB, material
 
-Point = tuple[float, float]
+__all__ = ["SCENES", "Ball", "Block", "Link", "Point", "SceneKind", "Surface", "World", "box",
+           "build_world", "scene_kind", "scene_params"]
 
-
-@dataclass(frozen=True)
-class Ball:
-    """A solid sphere seen from the side; (x, y) is its centre at release."""
-
-    name: str
-    radius_m: float
-    material: str
-    color: RGB
-    x: float
-    y: float
-    vx: float = 0.0
-    vy: float = 0.0
-
-
-@dataclass(frozen=True)
-class Surface:
-    """A static convex polygon (counter-clockwise) balls collide with; `kind` picks its look."""
-
-    name: str
-    kind: str
-    polygon: tuple[Point, ...]
-    material: str
-
-
-@dataclass(frozen=True)
-class World:
-    """Everything the simulator and the renderer need; `view` is the (x0, x1, y0, y1) to frame."""
-
-    scene: str
-    environment: str
-    gravity_m_s2: float
-    damping: float
-    balls: tuple[Ball, ...]
-    surfaces: tuple[Surface, ...]
-    view: tuple[float, float, float, float]
-    duration_s: float
-
-
-Builder = Callable[
-    [dict[str, Any]], tuple[tuple[Ball, ...], tuple[Surface, ...], tuple[float, ...]]
-]
+Builder = Callable[[dict[str, Any], float], b.Parts]
+# "marble" alone is left out: a marble floor is not a ball.
+BALLS = ("ball", "balls", "sphere", "spheres", "a marble", "marbles", "orb", "basketball",
+         "football", "baseball", "softball", "volleyball")
+BLOCKS = ("box", "boxes", "block", "blocks", "crate", "crates", "brick", "bricks", "cube",
+          "cubes", "book", "books")
 
 
 @dataclass(frozen=True)
 class SceneKind:
-    """A registry entry: defaults, builder and the planner's vocabulary for the scene."""
+    """A registry entry (see the module docstring). `needs`: the prompt must also say one of
+    these; `reads`: prompt quantity (height, count, angle, speed, length) → parameter name."""
 
     name: str
     defaults: dict[str, Any]
     build: Builder
     phenomena: tuple[str, ...]
+    laws: tuple[str, ...]
     prompt: str
-    ball_count: int = 1
-
-
-def box(x0: float, y0: float, x1: float, y1: float) -> tuple[Point, ...]:
-    """An axis-aligned rectangle, counter-clockwise."""
-    return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
-
-
-def _floor(x0: float, x1: float) -> Surface:
-    return Surface("floor", "floor", box(x0 - 5.0, -1.0, x1 + 5.0, 0.0), "floor_wood")
-
-
-def _ball(p: dict[str, Any], name: str, x: float, y_bottom: float, vx: float = 0.0) -> Ball:
-    """A ball from params `<name>_material`, `<name>_color`, `radius_m` (or `material`/`color`)."""
-    mat = material(str(p.get(f"{name}_material", p.get("material", "rubber"))))
-    color = p.get(f"{name}_color", p.get("color")) or mat.color
-    r = float(p["radius_m"])
-    return Ball(name, r, mat.name, _rgb(color), x, y_bottom + r, vx, 0.0)
-
-
-def _rgb(value: Any) -> RGB:
-    r, g, b = (int(c) for c in value)
-    return (r, g, b)
-
-
-def _build_drop(
-    p: dict[str, Any],
-) -> tuple[tuple[Ball, ...], tuple[Surface, ...], tuple[float, ...]]:
-    h, r = float(p["height_m"]), float(p["radius_m"])
-    top = h + 2 * r
-    half = max(0.9, 0.95 * top)
-    view = (-half, half, -0.12 * (top + 0.3), 1.08 * top + 0.15)
-    return (_ball(p, "ball", 0.0, h),), (_floor(-half, half),), view
-
-
-def _build_compare(
-    p: dict[str, Any],
-) -> tuple[tuple[Ball, ...], tuple[Surface, ...], tuple[float, ...]]:
-    h, r, gap = float(p["height_m"]), float(p["radius_m"]), float(p["spacing_m"])
-    top = h + 2 * r
-    half = max(0.9, 0.95 * top, gap)
-    view = (-half, half, -0.12 * (top + 0.3), 1.08 * top + 0.15)
-    balls = (_ball(p, "left", -gap / 2, h), _ball(p, "right", gap / 2, h))
-    return balls, (_floor(-half, half),), view
-
-
-def _build_table(
-    p: dict[str, Any],
-) -> tuple[tuple[Ball, ...], tuple[Surface, ...], tuple[float, ...]]:
-    h, length, run = float(p["table_height_m"]), float(p["table_length_m"]), float(p["floor_run_m"])
-    wall_x = run
-    table = Surface("table", "table", box(-length, h - 0.05, 0.0, h), "table_wood")
-    wall = Surface("wall", "wall", box(wall_x, 0.0, wall_x + 0.3, h + 2.0), "wall_paint")
-    ball = _ball(p, "ball", -float(p["start_from_edge_m"]), h, float(p["speed_m_s"]))
-    x0 = -float(p["start_from_edge_m"]) - 0.35
-    view = (x0, wall_x + 0.08, -0.1 * (h + 0.6), h + 0.55)
-    return (ball,), (_floor(x0, wall_x), table, wall), view
-
-
-def _build_ramp(
-    p: dict[str, Any],
-) -> tuple[tuple[Ball, ...], tuple[Surface, ...], tuple[float, ...]]:
-    theta = math.radians(float(p["angle_deg"]))
-    length, r, run = float(p["ramp_length_m"]), float(p["radius_m"]), float(p["floor_run_m"])
-    base, rise = length * math.cos(theta), length * math.sin(theta)
-    ramp = Surface("ramp", "ramp", ((-base, 0.0), (0.0, 0.0), (-base, rise)), "table_wood")
-    wall = Surface("wall", "wall", box(run, 0.0, run + 0.3, rise + 2.0), "wall_paint")
-    # Start a little down the slope so the ball rests on the face, not on the top corner.
-    s0 = 0.08 * length
-    cx = -base + s0 * math.cos(theta) + r * math.sin(theta)
-    cy = rise - s0 * math.sin(theta) + r * math.cos(theta)
-    mat = material(str(p.get("material", "rubber")))
-    ball = Ball("ball", r, mat.name, _rgb(p.get("color") or mat.color), cx, cy)
-    view = (-base - 0.2, run + 0.08, -0.1 * (rise + 0.6), rise + 0.45)
-    return (ball,), (_floor(-base - 0.2, run), ramp, wall), view
+    words: tuple[str, ...]
+    needs: tuple[str, ...] = ()
+    reads: dict[str, str] = field(default_factory=dict)
+    environment: str = "earth"
+    max_count: int = 1
+    camera: str = "Side view"
 
 
 _COMMON = {"material": "rubber", "color": None, "radius_m": 0.08, "duration_s": 4.0}
+_MULTI = {"materials": None, "colors": None}
 
-SCENES: dict[str, SceneKind] = {
-    k.name: k
-    for k in (
-        SceneKind(
-            "drop",
-            {**_COMMON, "height_m": 1.5},
-            _build_drop,
-            ("free fall", "bounce", "energy loss in collisions"),
-            "{ball} is dropped from {height_m:g} m above a wooden floor, falls, "
-            "bounces several times, each bounce lower than the last",
-        ),
-        SceneKind(
-            "table_roll_off",
-            {
-                **_COMMON,
-                "table_height_m": 0.8,
-                "table_length_m": 1.2,
-                "start_from_edge_m": 0.5,
-                "speed_m_s": 0.9,
-                "floor_run_m": 2.3,
-            },
-            _build_table,
-            ("rolling", "projectile motion", "bounce", "rolling friction"),
-            "{ball} rolls along a wooden table {table_height_m:g} m high, rolls off the "
-            "edge, falls in a parabolic arc, bounces on the floor and rolls on",
-        ),
-        SceneKind(
-            "ramp_roll",
-            {**_COMMON, "angle_deg": 25.0, "ramp_length_m": 1.6, "floor_run_m": 2.3},
-            _build_ramp,
-            ("rolling", "inclined plane", "rolling friction"),
-            "{ball} rolls from rest down a wooden ramp inclined at {angle_deg:g} degrees, "
-            "speeding up steadily, then rolls along the floor",
-        ),
-        SceneKind(
-            "bounce_compare",
-            {
-                **_COMMON,
-                "height_m": 1.5,
-                "spacing_m": 0.8,
-                "left_material": "rubber",
-                "right_material": "steel",
-                "left_color": None,
-                "right_color": None,
-            },
-            _build_compare,
-            ("free fall", "bounce", "coefficient of restitution"),
-            "{left} and {right} are dropped side by side from {height_m:g} m onto a "
-            "wooden floor; they land together and the {left_material} ball bounces "
-            "higher than the {right_material} ball",
-            ball_count=2,
-        ),
-    )
-}
+
+def _entry(name: str, defaults: dict[str, Any], build: Builder, **kw: Any) -> SceneKind:
+    return SceneKind(name, {**_COMMON, **defaults}, build, **kw)
+
+
+SCENES: dict[str, SceneKind] = {k.name: k for k in (
+    _entry("newtons_cradle",
+           {**_MULTI, "material": "steel", "radius_m": 0.05, "count": 5, "length_m": 0.6,
+            "lift_deg": 35.0, "lifted": 1},
+           b.build_cradle, phenomena=("Newton's cradle", "conservation of momentum",
+                                      "elastic collision", "pendulum"),
+           laws=("momentum_conservation", "elastic_collision", "energy_conservation",
+                 "pendulum_period"),
+           prompt="a Newton's cradle of {count} {material} balls: the end ball is lifted and "
+           "released, strikes the row, and the ball at the far end swings out",
+           words=("newton's cradle", "newtons cradle", "newton cradle", "cradle"),
+           reads={"count": "count"}, max_count=8),
+    _entry("billiard_break",
+           {"material": "billiard", "radius_m": 0.0286, "rows": 4, "speed_m_s": 5.0,
+            "felt_friction_m_s2": 0.25},
+           b.build_break, phenomena=("billiard break", "collisions", "conservation of momentum",
+                                     "rolling friction"),
+           laws=("momentum_conservation", "elastic_collision", "rolling_friction"),
+           prompt="seen from above, a white cue ball strikes a triangle rack of {rows} rows of "
+           "billiard balls, which scatter across the green felt and slow to a stop",
+           words=("billiard", "pool table", "snooker", "cue ball", "break shot", "pool break"),
+           reads={"speed": "speed_m_s"}, camera="Top-down view"),
+    _entry("domino_chain",
+           {**_MULTI, "material": "wood", "count": 8, "spacing_m": 0.15, "domino_height_m": 0.24,
+            "domino_thickness_m": 0.035, "tilt_deg": 15.0},
+           b.build_dominoes, phenomena=("domino effect", "toppling", "chain reaction"),
+           laws=("toppling", "energy_conservation", "rigid_body"),
+           prompt="a row of {count} upright {material} dominoes; the first is tipped over and "
+           "knocks down the next, one after another, until the whole line has fallen",
+           words=("domino", "dominoes", "dominos", "chain reaction"),
+           reads={"count": "count"}, max_count=20),
+    _entry("tower_topple",
+           {**_MULTI, "material": "wood", "count": 5, "lean_m": 0.06, "block_width_m": 0.2,
+            "block_height_m": 0.12},
+           b.build_tower, phenomena=("centre of mass", "toppling", "stacking"),
+           laws=("center_of_mass", "toppling", "rigid_body", "free_fall"),
+           prompt="a leaning tower of {count} {material} blocks stacked on the floor, each "
+           "offset from the one below; its centre of mass lies beyond its base and it topples",
+           words=("tower", "stack", "stacked", "jenga", "topple", "toppling", "leaning"),
+           needs=(*BLOCKS, "tower", "jenga"), reads={"count": "count"}, max_count=10),
+    _entry("seesaw",
+           {"material": "wood", "plank_length_m": 2.0, "pivot_height_m": 0.35,
+            "load_size_m": 0.16, "left_material": "steel", "right_material": "wood",
+            "left_color": None, "right_color": None, "left_distance_m": 0.6,
+            "right_distance_m": 0.8},
+           b.build_seesaw, phenomena=("lever", "torque", "rotational equilibrium"),
+           laws=("lever_torque", "rigid_body", "gravity_uniform"),
+           prompt="a wooden seesaw on a fulcrum with a {left_material} block on the left and a "
+           "{right_material} block on the right; the side with the larger torque goes down",
+           words=("seesaw", "see-saw", "teeter", "lever", "fulcrum", "balance beam")),
+    _entry("spring",
+           {"material": "wood", "stiffness_n_m": 40.0, "block_size_m": 0.14,
+            "rest_length_m": 0.5, "stretch_m": 0.15, "damping": 0.0},
+           b.build_spring, phenomena=("simple harmonic motion", "Hooke's law", "oscillation"),
+           laws=("hookes_law", "simple_harmonic_motion", "energy_conservation"),
+           prompt="a {material} block hangs from a coiled spring; pulled down and released, it "
+           "bobs up and down with a steady period",
+           words=("spring", "springs", "bungee", "oscillat", "slinky", "hooke")),
+    _entry("pendulum",
+           {**_MULTI, "material": "steel", "radius_m": 0.07, "count": 1, "length_m": 1.0,
+            "amplitude_deg": 20.0, "length_step": 0.0},
+           b.build_pendulum, phenomena=("pendulum", "simple harmonic motion",
+                                        "energy conservation"),
+           laws=("pendulum_period", "energy_conservation", "gravity_uniform"),
+           prompt="a pendulum: {ball} hanging on {length_m:g} m strings, released from "
+           "{amplitude_deg:g} degrees and swinging back and forth",
+           words=("pendulum", "pendulums", "swing", "swings", "swinging", "on a string"),
+           needs=(*BALLS, "pendulum", "pendulums", "bob", "weight", "metronome"),
+           reads={"count": "count", "length": "length_m", "angle": "amplitude_deg"}, max_count=6),
+    _entry("buoyancy",
+           {**_MULTI, "water_level_m": 1.6, "start_height_m": 0.8, "radius_m": 0.09,
+            "materials": ["rubber", "wood"]},
+           b.build_buoyancy, phenomena=("buoyancy", "drag", "terminal velocity"),
+           laws=("archimedes", "buoyancy_sink_float", "fluid_drag", "terminal_velocity"),
+           prompt="in a tank of water, {balls} are released; the dense one sinks slowly to the "
+           "bottom and the light one rises and floats at the surface",
+           words=("sink", "sinks", "sinking", "float", "floats", "floating", "buoyan"),
+           needs=BALLS, environment="underwater", max_count=4),
+    _entry("drift",
+           {"material": "plastic", "count": 2, "speed_m_s": 0.5, "radius_m": 0.1},
+           b.build_drift, phenomena=("inertia", "Newton's first law", "weightlessness"),
+           laws=("newton_first_law", "momentum_conservation", "weightlessness"),
+           prompt="inside a space station module, a {material} ball and a box float "
+           "weightlessly, each drifting in a straight line at constant speed",
+           words=("drift", "drifts", "floating", "floats", "push", "pushed", "weightless",
+                  "zero gravity", "zero-g", "space station"),
+           needs=BALLS + BLOCKS, environment="space_station",
+           reads={"speed": "speed_m_s", "count": "count"},
+           max_count=2),
+    _entry("collision",
+           {"material": "billiard", "target_material": None, "speed_m_s": 1.5, "gap_m": 0.8,
+            "target_speed_ratio": 0.0, "elastic": True, "perfectly_inelastic": False},
+           b.build_collision, phenomena=("collision", "conservation of momentum"),
+           laws=("momentum_conservation", "elastic_collision", "inelastic_collision"),
+           prompt="{ball} rolls along the floor into a second ball at rest; they collide "
+           "head-on and the momentum passes to the second ball",
+           words=("collide", "collides", "collision", "colliding", "crash into", "crashes into",
+                  "head-on", "rolls into", "knocks into"),
+           needs=BALLS, reads={"speed": "speed_m_s"}),
+    _entry("bounce_compare",
+           {"height_m": 1.5, "spacing_m": 0.8, "left_material": "rubber",
+            "right_material": "steel", "left_color": None, "right_color": None},
+           b.build_compare, phenomena=("free fall", "bounce", "coefficient of restitution"),
+           laws=("free_fall", "restitution", "equivalence_principle"),
+           prompt="{left} and {right} are dropped side by side from {height_m:g} m onto a "
+           "wooden floor; they land together and the {bouncier} ball bounces "
+           "higher than the {deader} ball",
+           words=("side by side", "compare", "versus", " vs ", " vs.", "next to each other",
+                  "two balls", "both balls"),
+           reads={"height": "height_m"}),
+    _entry("incline_slide",
+           {"material": "wood", "angle_deg": 36.0, "ramp_length_m": 1.6, "floor_run_m": 2.0,
+            "block_width_m": 0.2, "block_height_m": 0.12},
+           b.build_slide, phenomena=("sliding friction", "inclined plane"),
+           laws=("kinetic_friction", "static_friction", "inclined_plane"),
+           prompt="a {material} block slides down a wooden ramp inclined at {angle_deg:g} "
+           "degrees, speeding up steadily, then slides along the floor and stops",
+           words=("slide", "slides", "sliding", "ramp", "incline", "slope", "inclined"),
+           needs=BLOCKS, reads={"angle": "angle_deg", "length": "ramp_length_m"}),
+    _entry("table_roll_off",
+           {"table_height_m": 0.8, "table_length_m": 1.2, "start_from_edge_m": 0.5,
+            "speed_m_s": 0.9, "floor_run_m": 2.3},
+           b.build_table, phenomena=("rolling", "projectile motion", "bounce", "rolling friction"),
+           laws=("projectile_motion", "restitution", "rolling_friction", "free_fall"),
+           prompt="{ball} rolls along a wooden table {table_height_m:g} m high, rolls off the "
+           "edge, falls in a parabolic arc, bounces on the floor and rolls on",
+           words=("off the table", "off a table", "off the edge", "rolls off", "rolling off",
+                  "off a desk", "off the desk", "off a ledge", "off the counter", "off a shelf",
+                  "along a table", "across a table", "across the table", "along the table"),
+           needs=BALLS, reads={"height": "table_height_m", "speed": "speed_m_s"}),
+    _entry("ramp_roll",
+           {"angle_deg": 25.0, "ramp_length_m": 1.6, "floor_run_m": 2.3},
+           b.build_ramp, phenomena=("rolling", "inclined plane", "rolling friction"),
+           laws=("rolling_incline", "inclined_plane", "rolling_friction"),
+           prompt="{ball} rolls from rest down a wooden ramp inclined at {angle_deg:g} degrees, "
+           "speeding up steadily, then rolls along the floor",
+           words=("ramp", "incline", "slope", "inclined plane", "slide", "hill", "rolls down"),
+           needs=BALLS, reads={"angle": "angle_deg", "length": "ramp_length_m"}),
+    _entry("throw",
+           {"speed_m_s": 4.0, "angle_deg": 50.0, "launch_height_m": 1.0},
+           b.build_throw, phenomena=("projectile motion", "free fall", "bounce"),
+           laws=("projectile_motion", "free_fall", "restitution"),
+           prompt="{ball} is thrown at {speed_m_s:g} m/s, {angle_deg:g} degrees above the "
+           "horizontal; it flies in a parabola, lands and bounces",
+           words=("throw", "thrown", "throws", "toss", "tossed", "launch", "launched", "kick",
+                  "kicked", "projectile", "lob"),
+           needs=BALLS,
+           reads={"speed": "speed_m_s", "angle": "angle_deg", "height": "launch_height_m"}),
+    _entry("drop",
+           {**_MULTI, "height_m": 1.5, "count": 1},
+           b.build_drop, phenomena=("free fall", "bounce", "energy loss in collisions"),
+           laws=("free_fall", "restitution", "equivalence_principle", "energy_dissipation"),
+           prompt="{ball} dropped from {height_m:g} m above a wooden floor falls and "
+           "bounces several times, each bounce lower than the last",
+           words=("drop", "dropped", "falls", "falling", "fall ", "bounce", "bouncing", "bounces",
+                  "released", "let go"),
+           needs=BALLS, reads={"height": "height_m", "count": "count"}, max_count=6),
+)}
 
 
 def scene_params(spec: SceneSpec) -> dict[str, Any]:
     """The scene's defaults overlaid with the spec's params, rejecting names the scene lacks."""
     kind = scene_kind(spec.scene)
-    unknown = sorted(set(spec.params) - set(kind.defaults))
+    unknown = sorted(set(spec.params) - set(kind.defaults) - {"reference"})
     if unknown:
         raise BadInputError(
             f"scene {spec.scene!r} has no parameter {', '.join(unknown)}: "
@@ -230,17 +239,24 @@ def scene_kind(name: str) -> SceneKind:
 
 
 def build_world(spec: SceneSpec) -> World:
-    """A `SceneSpec` as a `World`: gravity comes from the spec, drag from its environment."""
+    """A `SceneSpec` as a `World`: gravity comes from the spec, the medium from its environment."""
     params = scene_params(spec)
-    balls, surfaces, view = scene_kind(spec.scene).build(params)
-    x0, x1, y0, y1 = view
+    parts = scene_kind(spec.scene).build(params, spec.gravity_m_s2)
+    env = environment(spec.environment)
+    extra = {k: v for k, v in parts.extra if v is not None}
+    top_down = bool(extra.get("top_down", False))
     return World(
         scene=spec.scene,
         environment=spec.environment,
-        gravity_m_s2=spec.gravity_m_s2,
-        damping=environment(spec.environment).damping,
-        balls=balls,
-        surfaces=surfaces,
-        view=(x0, x1, y0, y1),
+        gravity_m_s2=0.0 if top_down else spec.gravity_m_s2,
+        damping=env.damping,
+        balls=parts.balls,
+        surfaces=parts.surfaces,
+        view=parts.view,
         duration_s=float(params["duration_s"]),
+        blocks=parts.blocks,
+        links=parts.links,
+        fluid_density_kg_m3=0.0 if top_down else env.fluid_density_kg_m3,
+        drag_coefficient=env.drag_coefficient,
+        **extra,
     )

@@ -2,31 +2,47 @@
 
 Balls are solid spheres (moment 2/5 m r², so they roll down an incline at 5/7 g sinθ, not the
 disc's 2/3), and a small rolling resistance (decelerating by c_rr times the normal acceleration)
-lets them come to rest as real balls do. Stepping is fixed and single-threaded, so a world always
-gives the same trajectory.
+lets them come to rest as real balls do. Blocks are boxes with the plate moment m(w²+h²)/12.
+Links become pymunk constraints. A fluid acts through each body's velocity update (buoyancy with
+the sphere's added mass, quadratic drag), and a top-down table through a constant rolling
+deceleration. Stepping is fixed and single-threaded, so a world always gives the same trajectory.
 """
 
 from __future__ import annotations
 
 import json
-import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pymunk
 
 from tools.schema import SceneSpec
+from tools.studio.bodies import (
+    Ball,
+    Block,
+    Link,
+    World,
+    frontal_area_m2,
+    half_height_m,
+    mass_kg,
+    volume_m3,
+)
 from tools.studio.events import ContactLog, Event, detect_events
 from tools.studio.materials import material
-from tools.studio.scenes import Ball, World, build_world
+from tools.studio.scenes import build_world
 
 SIM_DT = 1.0 / 1000.0
+BALL, BLOCK = 1, 2  # pymunk collision types of moving shapes
+BALL_BALL_FRICTION = 0.05  # two spheres touch at a point and barely grip each other
+VelocityFunc = Callable[[pymunk.Body, Any, float, float], None]
 
 
 @dataclass(frozen=True)
 class Pose:
-    """A ball's state at one instant: centre (m), angle (rad, counter-clockwise), velocity (m/s)."""
+    """A body's state at one instant: centre (m), angle (rad, counter-clockwise), velocity (m/s)."""
 
     x: float
     y: float
@@ -37,7 +53,7 @@ class Pose:
 
 @dataclass(frozen=True)
 class BodyTrack:
-    """One ball's sampled trajectory; arrays share the time axis `t`."""
+    """One body's sampled trajectory; arrays share the time axis `t`."""
 
     name: str
     t: np.ndarray
@@ -55,7 +71,7 @@ class BodyTrack:
 
 @dataclass(frozen=True)
 class Simulation:
-    """A simulated world: per-ball tracks and the events found in them, in time order."""
+    """A simulated world: per-body tracks and the events found in them, in time order."""
 
     world: World
     dt: float
@@ -70,21 +86,25 @@ def simulate(world: World, dt: float = SIM_DT) -> Simulation:
     """Runs the world for its duration and returns the tracks and the detected events."""
     space, bodies, names = _build_space(world)
     steps = round(world.duration_s / dt) + 1
-    data = {b.name: np.zeros((steps, 5)) for b in world.balls}
-    log = ContactLog(steps, [b.name for b in world.balls])
+    data = np.zeros((len(bodies), steps, 5))
+    log = ContactLog(steps, [b.name for b in world.bodies])
+    pairs = list(zip(world.bodies, bodies, strict=True))
     for i in range(steps):
-        for ball, body in zip(world.balls, bodies, strict=True):
-            data[ball.name][i] = (*body.position, body.angle, *body.velocity)
+        for k, (spec, body) in enumerate(pairs):
+            data[k, i] = (*body.position, body.angle, *body.velocity)
             touching = _contacts(body, names)
-            log.record(i, ball.name, touching)
-            _roll_resist(ball, body, touching, world.gravity_m_s2, dt)
+            if touching:
+                log.record(i, spec.name, touching)
+                if isinstance(spec, Ball):
+                    _roll_resist(spec, body, touching, world.gravity_m_s2, dt)
         space.step(dt)
     times = np.arange(steps) * dt
-    tracks = {n: BodyTrack(n, times, *(a[:, k].copy() for k in range(5))) for n, a in data.items()}
+    tracks = {spec.name: BodyTrack(spec.name, times, *(data[k, :, c].copy() for c in range(5)))
+              for k, spec in enumerate(world.bodies)}
     return Simulation(world, dt, tracks, detect_events(world, tracks, log, dt))
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=48)
 def _simulate_cached(spec_json: str) -> Simulation:
     return simulate(build_world(SceneSpec.model_validate_json(spec_json)))
 
@@ -95,25 +115,48 @@ def simulate_spec(spec: SceneSpec) -> Simulation:
 
 
 def _build_space(world: World) -> tuple[pymunk.Space, list[pymunk.Body], dict[int, str]]:
+    """The pymunk space; `names` maps each shape's id to its surface or body name."""
     space = pymunk.Space()
     space.gravity = (0.0, -world.gravity_m_s2)
     space.damping = world.damping
-    space.iterations = 30
+    space.iterations = 40
     space.collision_slop = 1e-4  # the default 0.1 is tuned for pixels, not metres
     names: dict[int, str] = {}
     for surface in world.surfaces:
-        shape = pymunk.Poly(space.static_body, list(surface.polygon))
+        wall = pymunk.Poly(space.static_body, list(surface.polygon))
         mat = material(surface.material)
-        shape.elasticity, shape.friction = mat.restitution, mat.friction
-        space.add(shape)
-        names[id(shape)] = surface.name
-    bodies = [_add_ball(space, ball) for ball in world.balls]
-    return space, bodies, names
+        wall.elasticity, wall.friction = mat.restitution, mat.friction
+        space.add(wall)
+        names[id(wall)] = surface.name
+    bodies: dict[str, pymunk.Body] = {}
+    for spec in world.bodies:
+        body, shape = _ball_body(spec) if isinstance(spec, Ball) else _block_body(spec)
+        shape.collision_type = BALL if isinstance(spec, Ball) else BLOCK
+        body.velocity_func = _velocity_func(world, spec)
+        space.add(body, shape)
+        names[id(shape)] = f"@{spec.name}"  # '@' marks a body, so events tell it from a surface
+        bodies[spec.name] = body
+    for link in world.links:
+        space.add(_constraint(space, link, bodies))
+    space.on_collision(BALL, BALL, begin=_ball_contact(world.contact_restitution))
+    if world.contact_restitution is not None:
+        e = world.contact_restitution
+        space.on_collision(BLOCK, BLOCK, begin=lambda arb, *_: setattr(arb, "restitution", e))
+    return space, list(bodies.values()), names
 
 
-def _add_ball(space: pymunk.Space, ball: Ball) -> pymunk.Body:
-    mat = material(ball.material)
-    mass = mat.density_kg_m3 * 4.0 / 3.0 * math.pi * ball.radius_m**3
+def _ball_contact(restitution: float | None) -> Callable[..., None]:
+    """Ball-on-ball contacts: little friction, and the scene's idealised restitution if any."""
+    def begin(arbiter: pymunk.Arbiter, *_: Any) -> None:
+        arbiter.friction = BALL_BALL_FRICTION
+        if restitution is not None:
+            arbiter.restitution = restitution
+
+    return begin
+
+
+def _ball_body(ball: Ball) -> tuple[pymunk.Body, pymunk.Shape]:
+    mat, mass = material(ball.material), mass_kg(ball)
     body = pymunk.Body(mass, 0.4 * mass * ball.radius_m**2)
     body.position = (ball.x, ball.y)
     body.velocity = (ball.vx, ball.vy)
@@ -121,12 +164,67 @@ def _add_ball(space: pymunk.Space, ball: Ball) -> pymunk.Body:
     body.angular_velocity = -ball.vx / ball.radius_m
     shape = pymunk.Circle(body, ball.radius_m)
     shape.elasticity, shape.friction = mat.restitution, mat.friction
-    space.add(body, shape)
-    return body
+    return body, shape
+
+
+def _block_body(block: Block) -> tuple[pymunk.Body, pymunk.Shape]:
+    mat, mass = material(block.material), mass_kg(block)
+    w, h = block.width_m, block.height_m
+    body = pymunk.Body(mass, mass * (w * w + h * h) / 12.0)
+    body.position, body.angle = (block.x, block.y), block.angle
+    body.velocity, body.angular_velocity = (block.vx, block.vy), block.spin
+    shape: pymunk.Shape = pymunk.Poly.create_box(body, (w, h), radius=0.0)
+    shape.elasticity, shape.friction = mat.restitution, mat.friction
+    return body, shape
+
+
+def _constraint(space: pymunk.Space, link: Link, bodies: dict[str, pymunk.Body]) -> Any:
+    body = bodies[link.body]
+    if link.kind == "spring":
+        return pymunk.DampedSpring(space.static_body, body, link.anchor, link.body_anchor,
+                                   link.rest_length_m, link.stiffness_n_m, link.damping)
+    if link.kind == "pivot":
+        return pymunk.PivotJoint(space.static_body, body, link.anchor)
+    return pymunk.PinJoint(space.static_body, body, link.anchor, link.body_anchor)
+
+
+def _velocity_func(world: World, spec: Ball | Block) -> VelocityFunc:
+    """The body's velocity update: plain gravity, plus a fluid or a table when the world has one.
+
+    In a fluid the net weight (m − ρV)g accelerates the mass plus the fluid it drags along
+    (added mass ½ρV, exact for a sphere), and drag ½ρC_dAv² decays the speed implicitly, which
+    stays stable at any step.
+    """
+    rho, level, table = world.fluid_density_kg_m3, world.water_level_m, world.table_friction_m_s2
+    mass, vol, half = mass_kg(spec), volume_m3(spec), half_height_m(spec)
+    area_cd = world.drag_coefficient * frontal_area_m2(spec)
+
+    def update(body: pymunk.Body, gravity: Any, damping: float, dt: float) -> None:
+        if rho <= 0.0:
+            pymunk.Body.update_velocity(body, gravity, damping, dt)
+            if table > 0.0:
+                _decelerate(body, table * dt)
+            return
+        frac = min(1.0, max(0.0, (level - body.position.y + half) / (2 * half)))
+        inertia = mass + 0.5 * rho * vol * frac
+        scale = (mass - rho * vol * frac) / inertia
+        pymunk.Body.update_velocity(body, (gravity[0] * scale, gravity[1] * scale), damping, dt)
+        k = 0.5 * rho * area_cd * frac / inertia
+        body.velocity = body.velocity / (1.0 + k * body.velocity.length * dt)
+        body.angular_velocity /= 1.0 + 4.0 * frac * dt
+
+    return update
+
+
+def _decelerate(body: pymunk.Body, dv: float) -> None:
+    """Slows a body by `dv` along its motion without reversing it (rolling on felt)."""
+    speed = body.velocity.length
+    body.velocity = body.velocity * (max(0.0, speed - dv) / speed) if speed > 0 else body.velocity
+    body.angular_velocity = 0.0
 
 
 def _contacts(body: pymunk.Body, names: dict[int, str]) -> dict[str, tuple[float, float]]:
-    """Surfaces the body touches now, each with the contact normal (its sign is not used)."""
+    """Surfaces and bodies ('@name') the body touches now, each with the contact normal."""
     found: dict[str, tuple[float, float]] = {}
 
     def visit(arbiter: pymunk.Arbiter) -> None:
@@ -146,13 +244,14 @@ def _roll_resist(
     gravity: float,
     dt: float,
 ) -> None:
-    """Rolling resistance: slow a touching ball by c_rr × (normal part of g), spin with it."""
-    if not normals:
-        return
+    """Rolling resistance: slow a ball touching a surface by c_rr × (normal part of g)."""
+    grounds = [n for name, n in normals.items() if not name.startswith("@")]
     speed = body.velocity.length
-    n_y = max(abs(n[1]) for n in normals.values())
+    if not grounds or speed <= 0.0:
+        return
+    n_y = max(abs(n[1]) for n in grounds)
     decel = material(ball.material).rolling_resistance * gravity * n_y
-    if speed <= 0.0 or decel <= 0.0:
+    if decel <= 0.0:
         return
     factor = max(0.0, speed - decel * dt) / speed
     body.velocity = body.velocity * factor

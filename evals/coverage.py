@@ -1,0 +1,96 @@
+"""`python -m evals studio-coverage`: how much of the public physics prompt sets the studio covers.
+
+Each prompt lands in one of three bins: the studio simulates it (the planner finds a scene), the
+law knowledge base gives it laws and rules only, or nothing in the studio recognises it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tools.studio.laws import laws_for
+from tools.studio.planner import read_prompt
+
+VBENCH_SETS = ("Mechanics", "Material", "Thermotics")
+DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
+BINS = ("simulated", "laws_only", "unrecognised")
+
+
+def benchmark_prompts(root: Path) -> Iterator[tuple[str, str]]:
+    """(set name, prompt) for the VBench-2.0 physics sets and Physics-IQ's unique descriptions."""
+    for name in VBENCH_SETS:
+        path = root / "vbench2" / f"prompt_{name}.txt"
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                yield f"vbench2/{name}", line.strip()
+    path = root / "physics-iq" / "descriptions.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        seen: set[str] = set()
+        for row in csv.DictReader(handle):
+            text = row["description"].strip()
+            if text and text not in seen:
+                seen.add(text)
+                yield "physics-iq", text
+
+
+def classify(prompt: str) -> tuple[str, str]:
+    """The prompt's bin and what was found (the scene, or the first laws' ids)."""
+    reading = read_prompt(prompt)
+    if reading.scene is not None:
+        return "simulated", f"{reading.scene} ({reading.environment})"
+    laws = laws_for(prompt)
+    if laws:
+        return "laws_only", ", ".join(law.id for law in laws[:3])
+    return "unrecognised", ""
+
+
+@dataclass
+class SetCoverage:
+    """Counts per bin for one prompt set, with the first few examples of each bin."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BINS, 0))
+    examples: dict[str, list[str]] = field(default_factory=lambda: {b: [] for b in BINS})
+
+    def add(self, prompt: str, where: str, found: str, keep: int) -> None:
+        self.counts[where] += 1
+        if len(self.examples[where]) < keep:
+            self.examples[where].append(f"{prompt[:90]} -> {found}" if found else prompt[:90])
+
+
+def coverage(root: Path, examples: int = 3) -> dict[str, SetCoverage]:
+    """Coverage for each prompt set and in total ("total")."""
+    report: dict[str, SetCoverage] = {}
+    for set_name, prompt in benchmark_prompts(root):
+        where, found = classify(prompt)
+        for key in (set_name, "total"):
+            report.setdefault(key, SetCoverage()).add(prompt, where, found, examples)
+    return report
+
+
+def main(
+    root: Annotated[Path, typer.Option(help="Folder holding vbench2/ and physics-iq/.")] =
+    DEFAULT_ROOT,
+    examples: Annotated[int, typer.Option(help="Examples shown per bin.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Count the benchmark prompts the studio simulates, knows laws for, or does not recognise."""
+    if not root.is_dir():
+        raise typer.BadParameter(f"no benchmark folder at {root}: pass --root")
+    report = coverage(root, examples)
+    if as_json:
+        typer.echo(json.dumps({k: asdict(v) for k, v in report.items()}, indent=2))
+        return
+    for name, entry in sorted(report.items(), key=lambda item: item[0] == "total"):
+        counts = "  ".join(f"{b}={entry.counts[b]}" for b in BINS)
+        typer.echo(f"{name:<22} prompts={sum(entry.counts.values()):<4} {counts}")
+    for where in BINS:
+        typer.echo(f"\n{where}:")
+        for line in report["total"].examples[where]:
+            typer.echo(f"  - {line}")
