@@ -2,6 +2,12 @@
 
 Importing `agent` is light: it needs none of the `local` extra (torch, diffusers), and the API
 functions are loaded on first use.
+
+Example:
+    >>> import agent
+    >>> result = agent.generate("a rubber ball bounces on a wooden floor")  # doctest: +SKIP
+    >>> for event in agent.stream("a ball falls"):  # doctest: +SKIP
+    ...     print(event.kind)
 """
 
 from __future__ import annotations
@@ -13,26 +19,41 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 if TYPE_CHECKING:
-    from agent.api import generate, judge_video
+    from agent.api import agenerate, astream, generate, judge_video, stream
     from agent.context import Context
+    from agent.events import RunEvent
     from agent.graph import build_graph
     from agent.state import Budget, RunRequest, RunResult, Verdict
+    from agent.subgraph import build_subgraph
+    from agent.tool import as_tool
 
 __all__ = [
     "Budget",
     "Context",
+    "RunEvent",
     "RunRequest",
     "RunResult",
     "Verdict",
+    "agenerate",
+    "as_tool",
+    "astream",
     "build_graph",
+    "build_subgraph",
     "generate",
     "judge_video",
+    "stream",
 ]
 
 _LAZY = {
     "generate": "agent.api",
+    "agenerate": "agent.api",
+    "stream": "agent.api",
+    "astream": "agent.api",
     "judge_video": "agent.api",
     "build_graph": "agent.graph",
+    "build_subgraph": "agent.subgraph",
+    "as_tool": "agent.tool",
+    "RunEvent": "agent.events",
     "Context": "agent.context",
     "Budget": "agent.state",
     "RunRequest": "agent.state",

@@ -1,0 +1,69 @@
+"""Kinema as a LangChain tool, for agents that pick tools by name and schema."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel, Field
+
+from agent.api import agenerate, generate
+from agent.context import Context
+from agent.subgraph import outcome
+
+DESCRIPTION = (
+    "Generate a short video whose physics holds up (falling, bouncing, rolling, sliding, "
+    "swinging, colliding objects). Kinema plans the physics, generates candidates, measures "
+    "them and refines until another round is not worth its cost. Returns the video path, its "
+    "physics score in [0, 1], why it stopped, and the path of result.json."
+)
+
+
+class GenerateVideoArgs(BaseModel):
+    """The tool's arguments, as the calling model sees them."""
+
+    prompt: str = Field(description="What the video should show, e.g. 'a rubber ball bounces "
+                                    "on a wooden floor'.")
+    max_generations: int | None = Field(None, ge=1, le=50,
+                                        description="At most this many videos are generated.")
+
+
+def as_tool(context: Context | None = None, *, name: str = "generate_physics_video",
+            description: str = DESCRIPTION, **request: Any) -> BaseTool:
+    """A LangChain tool that runs Kinema; its content is JSON, its artifact the RunResult.
+
+    Args:
+        context: backends, budget, target and output folder for every call.
+        name: the tool's name as the model sees it.
+        description: what the model is told the tool does.
+        **request: fixed `RunRequest` fields for every call (`duration_s`, `width`, ...).
+
+    Example:
+        >>> from agent import as_tool
+        >>> tool = as_tool()
+        >>> tool.invoke({"prompt": "a ball falls", "max_generations": 2})  # doctest: +SKIP
+        '{"video": "runs/.../final.mp4", "score": 0.91, "stop_reason": "target_reached", ...}'
+        >>> llm.bind_tools([tool])  # doctest: +SKIP
+    """
+
+    def _kwargs(max_generations: int | None) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"context": context, **request}
+        if max_generations is not None:
+            base = (context or Context()).budget
+            kwargs["budget"] = base.model_copy(update={"max_generations": max_generations})
+        return kwargs
+
+    def run_tool(prompt: str, max_generations: int | None = None) -> tuple[str, dict[str, Any]]:
+        result = generate(prompt, **_kwargs(max_generations))
+        return json.dumps(outcome(result)), result.model_dump(mode="json")
+
+    async def arun_tool(prompt: str,
+                        max_generations: int | None = None) -> tuple[str, dict[str, Any]]:
+        result = await agenerate(prompt, **_kwargs(max_generations))
+        return json.dumps(outcome(result)), result.model_dump(mode="json")
+
+    return StructuredTool.from_function(
+        func=run_tool, coroutine=arun_tool, name=name, description=description,
+        args_schema=GenerateVideoArgs, response_format="content_and_artifact",
+    )
