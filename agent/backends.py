@@ -5,14 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from opentelemetry.trace import Span, Status, StatusCode
 
 from agent import tracing
 from agent.context import Context
-from agent.state import Ledger, RunState
+from agent.state import Ledger
 from tools.base import registry
+
+
+class RunRef(Protocol):
+    """Where a backend call belongs: the run state, or one generation branch's task."""
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def run_dir(self) -> str: ...
+
+    @property
+    def round(self) -> int: ...
 
 
 def as_context(value: Any) -> Context:
@@ -38,7 +51,7 @@ def validate_specs(ctx: Context) -> None:
 
 
 @contextmanager
-def backend_call(state: RunState, role: str, spec: str, **attributes: Any) -> Iterator[Span]:
+def backend_call(state: RunRef, role: str, spec: str, **attributes: Any) -> Iterator[Span]:
     """A span around one backend call, carrying the spec and the round."""
     run = tracing.open_run(state.run_id, Path(state.run_dir))
     attrs = {"kinema.role": role, "kinema.backend": spec, "kinema.round": state.round, **attributes}

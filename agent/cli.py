@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -83,13 +83,42 @@ def run_cmd(
     progress = None if as_json else _Progress()
     try:
         result = run(request, ctx, on_update=progress.update if progress else None)
-    except KeyboardInterrupt:
-        err.print("[yellow]interrupted[/]: the run was cancelled; result.json records it")
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:
+        _interrupted(exc)
     if as_json:
         out.print_json(result.model_dump_json())
     else:
         _summary(result)
+
+
+@app.command("resume")
+def resume_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="The folder of an unfinished run.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print result.json to stdout.")] = False,
+) -> None:
+    """Continue a run that crashed, was killed or was interrupted, without paying twice."""
+    from agent.runner import resume
+
+    progress = None if as_json else _Progress()
+    try:
+        result = resume(run_dir, on_update=progress.update if progress else None)
+    except KeyboardInterrupt as exc:
+        _interrupted(exc)
+    if as_json:
+        out.print_json(result.model_dump_json())
+    else:
+        _summary(result)
+
+
+def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
+    """Ctrl-C: the run is saved up to its last finished step; say how to continue it."""
+    run_dir = getattr(exc, "run_dir", None)
+    if run_dir is None:
+        err.print("[yellow]interrupted[/]")
+    else:
+        err.print(f"[yellow]interrupted[/]: the run is saved; continue it with "
+                  f"`kinema resume {run_dir}`", soft_wrap=True)
+    raise typer.Exit(130) from None
 
 
 @app.command("judge")
@@ -188,6 +217,112 @@ def _verdict_table(verdict: Verdict, title: str) -> None:
         span = f"{r.span[0]:.2f}-{r.span[1]:.2f}s" if r.span else "-"
         colour = {"followed": "green", "violated": "red"}.get(r.status, "yellow")
         table.add_row(r.id, f"[{colour}]{r.status}[/]", f"{r.confidence:.2f}", span, r.evidence)
+    out.print(table)
+
+
+@app.command("report")
+def report_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (holds result.json).")],
+) -> None:
+    """Rebuild RUN_DIR/report.html: plan, keyframes, filmstrips, verdicts, plot, decisions."""
+    from agent.report import rebuild_report
+
+    out.print(str(rebuild_report(run_dir)))
+
+
+@app.command("trace")
+def trace_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (holds trace.jsonl).")],
+) -> None:
+    """Print the decision tree of RUN_DIR from its trace: rounds, nodes, verdicts, decisions."""
+    from agent.trace_tree import trace_tree
+
+    out.print(trace_tree(run_dir))
+
+
+OutOpt = Annotated[Path, typer.Option("--out", help="Parent folder of run folders.")]
+DurationOpt = Annotated[float, typer.Option(help="Video length in seconds.")]
+WidthOpt = Annotated[int, typer.Option(help="Frame width in pixels.")]
+HeightOpt = Annotated[int, typer.Option(help="Frame height in pixels.")]
+GenerationsOpt = Annotated[int, typer.Option(help="Videos generated per run, at most.")]
+
+
+def _session_context(out_dir: Path, max_generations: int, specs: dict[str, str | None]) -> Context:
+    """The Context of the long-lived commands (chat, mcp); each run copies it."""
+    chosen = {k: v for k, v in specs.items() if v is not None}
+    return _validated(lambda: Context(
+        **chosen, budget=Budget(max_generations=max_generations), out_dir=str(out_dir),
+        otlp_endpoint=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")))
+
+
+@app.command("chat")
+def chat_cmd(
+    out_dir: OutOpt = Path("runs"),
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the saved conversation.")] = (
+        False),
+    duration: DurationOpt = 4.0,
+    width: WidthOpt = 854,
+    height: HeightOpt = 480,
+    max_generations: GenerationsOpt = 6,
+    planner: SpecOpt = None,
+    keyframes: SpecOpt = None,
+    video: SpecOpt = None,
+    judge: SpecOpt = None,
+    refiner: SpecOpt = None,
+) -> None:
+    """Talk to Kinema: approve its plan, watch the rounds, refine the result with feedback."""
+    from agent.chat import run_chat
+
+    ctx = _session_context(out_dir, max_generations, {
+        "planner": planner, "keyframes": keyframes, "video": video, "judge": judge,
+        "refiner": refiner})
+    request = {"duration_s": duration, "width": width, "height": height}
+    raise typer.Exit(run_chat(ctx, request, resume=resume))
+
+
+@app.command("mcp")
+def mcp_cmd(
+    out_dir: OutOpt = Path("runs"),
+    duration: DurationOpt = 4.0,
+    width: WidthOpt = 854,
+    height: HeightOpt = 480,
+    max_generations: GenerationsOpt = 6,
+    planner: SpecOpt = None,
+    keyframes: SpecOpt = None,
+    video: SpecOpt = None,
+    judge: SpecOpt = None,
+    refiner: SpecOpt = None,
+) -> None:
+    """Serve Kinema over MCP on stdio: tools generate_video and judge_video."""
+    from agent.backends import validate_specs
+    from agent.mcp_server import serve_stdio
+
+    ctx = _session_context(out_dir, max_generations, {
+        "planner": planner, "keyframes": keyframes, "video": video, "judge": judge,
+        "refiner": refiner})
+    validate_specs(ctx)
+    request = _validated(lambda: RunRequest(prompt="-", duration_s=duration, width=width,
+                                            height=height))
+    serve_stdio(ctx, duration_s=request.duration_s, width=request.width, height=request.height)
+
+
+@app.command("backends")
+def backends_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """List every backend family per role, and whether it can run here (and why not)."""
+    from tools.availability import availability
+
+    rows = availability()
+    if as_json:
+        out.print_json(data=[row.as_dict() for row in rows])
+        return
+    table = Table(title="backends", title_justify="left")
+    for col in ("role", "spec", "usable", "why not"):
+        table.add_column(col)
+    for row in rows:
+        mark = "[green]yes[/]" if row.usable else "[red]no[/]"
+        table.add_row(row.role, row.spec, mark, row.reason or "-")
     out.print(table)
 
 

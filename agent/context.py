@@ -40,7 +40,24 @@ class Context(BaseModel):
         0.01, ge=0, description="A round that raises the best score by less than this is no gain."
     )
     patience: int = Field(2, ge=1, description="Rounds without gain before the run converges.")
-    candidates_per_round: int = Field(1, ge=1, le=16)
+    gain_prior: float = Field(
+        0.5, ge=0, le=1,
+        description="Share of the remaining gap to the target a round is expected to close, "
+        "before the run has shown its own.",
+    )
+    usd_per_point: float | None = Field(
+        None, ge=0,
+        description="What a rise of 1.0 in score is worth in USD; None derives it from the budget.",
+    )
+    reseed: bool = Field(
+        True, description="Let the controller try new seeds, prompt unchanged, when the verdicts "
+        "look like seed luck rather than a prompt problem.",
+    )
+    candidates_per_round: int = Field(
+        1, ge=1, le=16,
+        description="Candidates per round (best-of-N, fanned out in parallel when the generator "
+        "allows); clipped to what the budget can pay.",
+    )
     out_dir: str = Field("runs", description="Parent folder; each run gets its own sub-folder.")
     otlp_endpoint: str | None = Field(None, description="Also export spans to this collector.")
 

@@ -10,10 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agent.context import Context
 from agent.state import BestRef, Iteration, RunResult
 from tools.errors import BadInputError
 
 RESULT_FILE = "result.json"
+CONTEXT_FILE = "context.json"
+CHECKPOINTS_FILE = "checkpoints.sqlite"
 FINAL_VIDEO = "final.mp4"
 
 
@@ -118,3 +121,20 @@ def read_result(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
         return dict(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError as exc:
         raise BadInputError(f"{str(path)!r} does not exist: pass a run directory") from exc
+
+
+def write_context(run_dir: Path, ctx: Context) -> Path:
+    """Saves the run's Context, so `kinema resume` rebuilds the run exactly as it was started."""
+    path = run_dir / CONTEXT_FILE
+    write_json_atomic(path, ctx.model_dump(mode="json"))
+    return path
+
+
+def read_context(run_dir: str | os.PathLike[str]) -> Context:
+    path = Path(run_dir) / CONTEXT_FILE
+    try:
+        return Context.model_validate_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise BadInputError(
+            f"{str(path)!r} does not exist: pass the directory of a run started by `kinema run`"
+        ) from exc

@@ -30,6 +30,7 @@ from tools.schema import (
 __all__ = [
     "Budget",
     "Candidate",
+    "CandidateTask",
     "Decision",
     "GenerationJob",
     "Iteration",
@@ -69,6 +70,10 @@ class Decision(BaseModel):
     reason: str = Field(description="A stable reason id, e.g. 'target_reached'.")
     detail: str = Field("", description="The reason in words, with numbers.")
     numbers: dict[str, Any] = Field(default_factory=dict)
+    strategy: str | None = Field(
+        None, description="How the next round is made: refine, fan_out or reseed (on continue)."
+    )
+    candidates: int = Field(0, ge=0, description="Candidates the next round generates.")
 
 
 class Iteration(BaseModel):
@@ -81,14 +86,45 @@ class Iteration(BaseModel):
     verdicts: list[Verdict] = Field(default_factory=list, description="Aligned with candidates.")
     decision: Decision | None = None
     refinement: Refinement | None = None
+    strategy: str = Field("initial", description="How this round was made.")
+    cost: Ledger = Field(default_factory=Ledger, description="What this round spent.")
 
     def best_index(self) -> int | None:
         scores = [v.score for v in self.verdicts]
         return None if not scores else max(range(len(scores)), key=scores.__getitem__)
 
 
+def merge_candidates(current: list[Candidate], update: list[Candidate]) -> list[Candidate]:
+    """The reducer of `candidates`: parallel branches each add theirs; an empty list clears.
+
+    Each generation branch writes a one-candidate list, so a fan-out's candidates arrive in
+    whatever order the branches finish; they are kept in candidate order, one per id.
+    """
+    if not update:
+        return []
+    merged = {c.id: c for c in [*current, *update]}
+    return sorted(merged.values(), key=lambda c: (c.round, _candidate_number(c.id), c.id))
+
+
+def _candidate_number(candidate_id: str) -> int:
+    digits = candidate_id.rpartition("c")[2]
+    return int(digits) if digits.isdigit() else 0
+
+
+class CandidateTask(BaseModel):
+    """What one generation branch receives through `Send`: the job and where the run lives."""
+
+    run_id: str
+    run_dir: str
+    job: GenerationJob
+
+    @property
+    def round(self) -> int:
+        return self.job.round
+
+
 class RunState(BaseModel):
-    """LangGraph state. `iterations` is append-only (its reducer adds lists)."""
+    """LangGraph state. `iterations` is append-only; `candidates` merges parallel branches."""
 
     request: RunRequest
     run_dir: str = ""
@@ -99,10 +135,13 @@ class RunState(BaseModel):
     seed: int = 0
     keyframe_specs: list[KeyframeSpec] = Field(default_factory=list)
     keyframes: list[Keyframe] = Field(default_factory=list)
-    candidates: list[Candidate] = Field(default_factory=list)
+    candidates: Annotated[list[Candidate], merge_candidates] = Field(default_factory=list)
     verdicts: list[Verdict] = Field(default_factory=list)
     iterations: Annotated[list[Iteration], operator.add] = Field(default_factory=list)
     ledger: Ledger = Field(default_factory=Ledger)
+    round_start: Ledger = Field(default_factory=Ledger, description="Ledger as the round began.")
+    strategy: str = Field("initial", description="How the current round is made.")
+    fan_out: int = Field(1, ge=1, description="Candidates the current round generates.")
     decision: Decision | None = None
     refinement: Refinement | None = None
     started_at: float = 0.0

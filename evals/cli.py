@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from evals import bench
+from evals import bench, bench_wan, coverage, policies
 
 app = typer.Typer(name="evals", help="Kinema benchmarks, suites and reports.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.command("bench")(bench.main)
+app.command("policies")(policies.main)
+app.command("studio-coverage")(coverage.main)
+app.command("bench-wan")(bench_wan.main)

@@ -48,6 +48,7 @@ def test_best_is_kept_when_later_rounds_are_worse(fakes, fake_context):
     fakes["judge"].scores.clear()
     fakes["judge"].scores.extend([0.6, 0.3, 0.2, 0.1])
     fake_context.budget = Budget(max_generations=3)
+    fake_context.usd_per_point = 1000.0  # a point is worth far more than a $0.50 round
     result = _run(fake_context)
     assert result.stop_reason == "budget_generations"
     assert result.best.round == 1 and result.best.score == 0.6
@@ -119,3 +120,85 @@ def test_concurrent_runs_write_separate_directories(fakes, fake_context):
     assert len(dirs) == 4
     for r in results:
         assert json.loads((Path(r.run_dir) / "result.json").read_text())["prompt"] == r.prompt
+
+
+def _decisions(result):
+    spans = tracing.read_spans(Path(result.run_dir))
+    events = [e for s in spans for e in s["events"]]
+    return [tracing.attributes_of(e) for e in events if e["name"] == "decision"]
+
+
+def test_fan_out_generates_candidates_in_parallel_branches_and_keeps_the_best(fakes,
+                                                                              fake_context):
+    fakes["judge"].scores.clear()
+    fakes["judge"].scores.extend([0.3, 0.8, 0.5, 0.95])
+    fake_context.candidates_per_round = 3
+    fake_context.usd_per_point = 1000.0  # a second fan-out is worth its $1.50
+    result = _run(fake_context)
+    first = result.rounds[0]["candidates"]
+    assert [c["id"] for c in first] == ["r01c0", "r01c1", "r01c2"]
+    assert [c["seed"] for c in first] == [0, 1, 2]
+    assert result.best.candidate == "r02c0" and result.best.score == 0.95
+    assert result.iterations[1].strategy == "fan_out"
+    assert result.ledger.generations == 6  # the default cap: round 2 was clipped to 3
+    assert len({j.candidate_id for j in fakes["video"].jobs}) == len(fakes["video"].jobs)
+
+
+def test_fan_out_is_clipped_so_the_generation_cap_holds(fakes, fake_context):
+    fakes["judge"].scores.clear()
+    fakes["judge"].scores.extend([0.3])
+    fake_context.candidates_per_round = 3
+    fake_context.budget = Budget(max_generations=4)
+    fake_context.usd_per_point = 1000.0
+    result = _run(fake_context)
+    assert [len(r["candidates"]) for r in result.rounds] == [3, 1]
+    assert result.ledger.generations == 4 and result.stop_reason == "budget_generations"
+    decisions = _decisions(result)
+    assert decisions[0]["candidates"] == 1
+    assert json.loads(decisions[0]["numbers"])["candidates_wanted"] == 3
+
+
+def test_usd_cap_holds_with_a_priced_generator(fakes, fake_context):
+    fakes["video"].usd_per_generation = 0.5  # its price table; it bills 0.5 per video
+    fakes["judge"].scores.clear()
+    fakes["judge"].scores.extend([0.3])
+    fake_context.candidates_per_round = 3
+    fake_context.budget = Budget(max_generations=None, max_usd=1.75)
+    fake_context.usd_per_point = 1000.0
+    result = _run(fake_context)
+    assert [len(r["candidates"]) for r in result.rounds] == [3]
+    assert result.ledger.usd <= 1.75 and result.stop_reason == "budget_usd"
+
+
+def test_an_unpriced_generator_starts_with_one_candidate_under_a_usd_cap(fakes, fake_context):
+    fake_context.candidates_per_round = 3
+    fake_context.budget = Budget(max_generations=None, max_usd=1.2)
+    fake_context.usd_per_point = 1000.0
+    fakes["judge"].scores.clear()
+    fakes["judge"].scores.extend([0.3])
+    result = _run(fake_context)
+    assert [len(r["candidates"]) for r in result.rounds] == [1, 1]
+    assert result.ledger.usd <= 1.2
+
+
+def test_a_refinement_that_changed_nothing_is_followed_by_a_reseed(fakes, fake_context):
+    fakes["judge"].scores.clear()
+    fakes["judge"].scores.extend([0.5, 0.5, 0.95])
+    fake_context.usd_per_point = 1000.0
+    fake_context.patience = 5
+    result = _run(fake_context)
+    strategies = [it.strategy for it in result.iterations]
+    assert strategies == ["initial", "refine", "reseed"]
+    jobs = fakes["video"].jobs
+    assert jobs[2].prompt == jobs[1].prompt and len(jobs[2].keyframes) == len(jobs[1].keyframes)
+    assert jobs[2].seed not in {jobs[0].seed, jobs[1].seed}
+    assert fakes["refiner"].calls == 1  # a reseed needs no refiner
+    assert [d["strategy"] for d in _decisions(result)][:2] == ["refine", "reseed"]
+
+
+def test_round_costs_are_recorded_per_round(fakes, fake_context):
+    result = _run(fake_context)
+    costs = [it.cost for it in result.iterations]
+    assert [c.generations for c in costs] == [1, 1, 1]
+    assert [c.usd for c in costs] == pytest.approx([0.5, 0.5, 0.5])  # the plan is no round
+    assert sum(c.seconds for c in costs) <= result.ledger.seconds

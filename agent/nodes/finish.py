@@ -8,6 +8,7 @@ from typing import Any
 from agent import tracing
 from agent.context import Context
 from agent.nodes.wrap import node
+from agent.report import write_report
 from agent.rundir import best_of, copy_final, round_summary, write_result
 from agent.state import RunResult, RunState, RunStatus
 
@@ -42,6 +43,7 @@ def finish(state: RunState, ctx: Context) -> dict[str, Any]:
     copy_final(run_dir, best)
     result = build_result(state, ctx, "completed")
     write_result(run_dir, result)
+    write_report(run_dir, result, state.plan)
     tracing.event("finished", {
         "stop_reason": result.stop_reason,
         "best_score": best.score if best else 0.0,

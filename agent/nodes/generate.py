@@ -1,4 +1,10 @@
-"""generate: one or more candidate videos from the round's prompt and keyframes.
+"""generate: one candidate video per `Send` branch; a fan-out is several branches at once.
+
+The controller sets how many candidates a round has (`state.fan_out`) and `route_candidates`
+sends one branch per candidate. Each branch is its own LangGraph task, so with a checkpointer a
+finished candidate is saved the moment it is done and a resumed run never generates it again.
+Generators that cannot run side by side (`parallel_ok = False`, e.g. one GPU pipeline) take turns
+through a lock, so a fan-out on them is a sequence of branches rather than a crowd.
 
 A generator that fails at run time (a timeout, a crashed job) yields a candidate carrying the error
 instead of stopping the run: the judge scores it zero and the stop rule and refiner see it.
@@ -7,23 +13,35 @@ Mistakes the user must fix (`KinemaError`, e.g. a scene the studio cannot simula
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from agent.backends import backend_call, charge, record_cost, resolve
+from langgraph.types import Send
+
+from agent.backends import backend_call, record_cost, resolve
 from agent.context import Context
-from agent.nodes.wrap import node
+from agent.nodes.wrap import branch
 from agent.rundir import round_dir
-from agent.state import Candidate, GenerationJob, Ledger, RunState
+from agent.state import Candidate, CandidateTask, GenerationJob, Ledger, RunState
 from tools.errors import KinemaError
+from tools.media import sha256_file
+
+_turns: dict[str, threading.Lock] = {}
+_turns_lock = threading.Lock()
 
 
-def make_job(state: RunState, index: int, accepts_keyframes: bool) -> GenerationJob:
+def make_job(state: RunState, index: int) -> GenerationJob:
+    """The job of candidate `index` of the current round; its seed is the round's seed + index."""
     req = state.request
     return GenerationJob(
         candidate_id=f"r{state.round:02d}c{index}",
         round=state.round,
         prompt=state.prompt,
-        keyframes=state.keyframes if accepts_keyframes else [],
+        keyframes=state.keyframes,
         duration_s=req.duration_s,
         fps=req.fps,
         width=req.width,
@@ -34,30 +52,60 @@ def make_job(state: RunState, index: int, accepts_keyframes: bool) -> Generation
     )
 
 
+def route_candidates(state: RunState) -> list[Send]:
+    """One `generate` branch per candidate of the round (JSON payloads keep checkpoints plain)."""
+    return [
+        Send("generate", CandidateTask(run_id=state.run_id, run_dir=state.run_dir,
+                                       job=make_job(state, i)).model_dump(mode="json"))
+        for i in range(state.fan_out)
+    ]
+
+
 def _failed(job: GenerationJob, spec: str, exc: Exception) -> Candidate:
     return Candidate(id=job.candidate_id, round=job.round, video="", seed=job.seed, backend=spec,
                      prompt=job.prompt, cost=Ledger(generations=1),
                      error=f"{type(exc).__name__}: {exc}")
 
 
-@node("generate")
-def generate(state: RunState, ctx: Context) -> dict[str, Any]:
+@contextmanager
+def _turn(video: Any) -> Iterator[None]:
+    """Serialises calls to a backend that cannot generate two videos at once."""
+    if getattr(video, "parallel_ok", False):
+        yield
+        return
+    with _turns_lock:
+        lock = _turns.setdefault(str(video.spec), threading.Lock())
+    with lock:
+        yield
+
+
+def _settled(cand: Candidate, seconds: float) -> Candidate:
+    """Stamps the branch's own wall time and the video's content hash on the candidate."""
+    cost = cand.cost.model_copy(update={"seconds": max(cand.cost.seconds, seconds),
+                                        "generations": max(1, cand.cost.generations)})
+    digest = cand.sha256 or (sha256_file(cand.video) if cand.video and Path(cand.video).is_file()
+                             else "")
+    return cand.model_copy(update={"cost": cost, "sha256": digest})
+
+
+@branch("generate")
+def generate(task: CandidateTask, ctx: Context) -> dict[str, Any]:
     video = resolve(ctx, "video")
-    out_dir = round_dir(state.run_dir, state.round)
-    candidates: list[Candidate] = []
-    ledger = state.ledger
-    for index in range(ctx.candidates_per_round):
-        job = make_job(state, index, bool(getattr(video, "accepts_keyframes", False)))
-        attrs = {"kinema.candidate": job.candidate_id, "kinema.seed": job.seed}
-        with backend_call(state, "video", video.spec, **attrs) as span:
-            try:
-                cand = video.generate(job, out_dir / f"{job.candidate_id}.mp4")
-            except KinemaError:
-                raise
-            except Exception as exc:  # a generator's failure is data for the loop
-                cand = _failed(job, video.spec, exc)
-                span.set_attribute("kinema.error", cand.error or "")
-            record_cost(span, cand.cost)
-        ledger = charge(ledger, cand.cost)
-        candidates.append(cand)
-    return {"candidates": candidates, "verdicts": [], "ledger": ledger}
+    job = task.job
+    if not getattr(video, "accepts_keyframes", False):
+        job = job.model_copy(update={"keyframes": []})
+    out_path = round_dir(task.run_dir, job.round) / f"{job.candidate_id}.mp4"
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    attrs = {"kinema.candidate": job.candidate_id, "kinema.seed": job.seed}
+    with _turn(video), backend_call(task, "video", video.spec, **attrs) as span:
+        started = time.perf_counter()
+        try:
+            cand = video.generate(job, out_path)
+        except KinemaError:
+            raise
+        except Exception as exc:  # a generator's failure is data for the loop
+            cand = _failed(job, video.spec, exc)
+            span.set_attribute("kinema.error", cand.error or "")
+        cand = _settled(cand, time.perf_counter() - started)
+        record_cost(span, cand.cost)
+    return {"candidates": [cand]}

@@ -8,6 +8,7 @@ from typing import Any
 from agent import tracing
 from agent.backends import backend_call, charge, record_cost, resolve
 from agent.context import Context
+from agent.nodes.decide import first_round_candidates
 from agent.nodes.wrap import node
 from agent.state import RunState
 
@@ -24,7 +25,7 @@ def plan(state: RunState, ctx: Context) -> dict[str, Any]:
         "keyframe_times": [round(k.t, 3) for k in shot.keyframes],
         "simulable": shot.scene is not None,
     })
-    return {
+    update: dict[str, Any] = {
         "plan": shot,
         "prompt": shot.generator_prompt,
         "keyframe_specs": sorted(shot.keyframes, key=lambda k: k.t),
@@ -32,4 +33,9 @@ def plan(state: RunState, ctx: Context) -> dict[str, Any]:
         "seed": state.request.seed,
         "ledger": charge(state.ledger, shot.cost),
         "started_at": time.time(),
+        "strategy": "initial",
     }
+    first = state.model_copy(update=update)
+    update["fan_out"] = first_round_candidates(first, ctx)
+    update["round_start"] = update["ledger"]
+    return update

@@ -1,4 +1,9 @@
-"""refine: the round's violations become the next round's prompt, keyframes and seed."""
+"""refine: the round's violations become the next round's prompt, keyframes and seed.
+
+The controller's strategy decides how: `refine` and `fan_out` ask the refiner (a fan-out then
+tries several seeds of the refined prompt), `reseed` keeps the prompt and keyframes and only moves
+to seeds not tried yet, without paying for a refiner call.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from agent.backends import backend_call, charge, record_cost, resolve
 from agent.context import Context
 from agent.nodes.decide import this_round, trace_decision
 from agent.nodes.wrap import node
-from agent.state import KeyframeSpec, RunState
+from agent.state import Decision, KeyframeSpec, RunState
 
 
 def merge_specs(current: list[KeyframeSpec], added: list[KeyframeSpec]) -> list[KeyframeSpec]:
@@ -19,9 +24,41 @@ def merge_specs(current: list[KeyframeSpec], added: list[KeyframeSpec]) -> list[
     return sorted(by_time.values(), key=lambda k: k.t)
 
 
+def fresh_seed(state: RunState) -> int:
+    """The first seed after every seed this run has tried."""
+    seeds = [c.seed for it in state.iterations for c in it.candidates]
+    seeds += [c.seed for c in state.candidates]
+    return max([state.seed, *seeds]) + 1
+
+
+def next_round(state: RunState, decision: Decision) -> dict[str, Any]:
+    """The update that starts the next round; its cost is counted from here."""
+    tracing.event("strategy", {"round": state.round + 1, "strategy": decision.strategy or "",
+                               "candidates": decision.candidates})
+    return {
+        "round": state.round + 1,
+        "round_start": state.ledger,
+        "strategy": decision.strategy or policy.REFINE,
+        "fan_out": max(1, decision.candidates),
+        "candidates": [],
+        "verdicts": [],
+    }
+
+
+def reseed(state: RunState, decision: Decision) -> dict[str, Any]:
+    """Same prompt and keyframes, new seeds: the verdicts blamed the seed, not the prompt."""
+    seed = fresh_seed(state)
+    tracing.event("reseed", {"seed": seed})
+    return {**next_round(state, decision), "seed": seed, "refinement": None,
+            "iterations": [this_round(state, decision)]}
+
+
 @node("refine")
 def refine(state: RunState, ctx: Context) -> dict[str, Any]:
     assert state.plan is not None and state.verdicts, "refine runs after a judged round"
+    assert state.decision is not None, "refine runs after a decision"
+    if state.decision.strategy == policy.RESEED:
+        return reseed(state, state.decision)
     best = max(state.verdicts, key=lambda v: v.score)
     refiner = resolve(ctx, "refiner")
     with backend_call(state, "refiner", refiner.spec) as span:
@@ -38,15 +75,12 @@ def refine(state: RunState, ctx: Context) -> dict[str, Any]:
         trace_decision(decision)
         return {"decision": decision, "ledger": ledger,
                 "iterations": [this_round(state, decision, refinement)]}
-    assert state.decision is not None
     return {
+        **next_round(state, state.decision),
         "iterations": [this_round(state, state.decision, refinement)],
-        "round": state.round + 1,
         "prompt": refinement.prompt,
         "keyframe_specs": merge_specs(state.keyframe_specs, refinement.add_keyframes),
         "seed": refinement.seed if refinement.seed is not None else state.seed,
-        "candidates": [],
-        "verdicts": [],
         "refinement": refinement,
         "ledger": ledger,
     }

@@ -13,9 +13,10 @@ from agent import tracing
 from agent.backends import as_context
 from agent.context import Context
 from agent.rundir import create_run_dir
-from agent.state import RunState
+from agent.state import CandidateTask, RunState
 
 NodeFn = Callable[[RunState, Context], dict[str, Any]]
+BranchFn = Callable[[CandidateTask, Context], dict[str, Any]]
 
 
 def node(name: str) -> Callable[[NodeFn], Any]:
@@ -50,5 +51,29 @@ def node(name: str) -> Callable[[NodeFn], Any]:
         run_node.__name__ = run_node.__qualname__ = fn.__name__
         run_node.__doc__ = fn.__doc__
         return run_node
+
+    return wrap
+
+
+def branch(name: str) -> Callable[[BranchFn], Any]:
+    """Wraps a `Send` branch `(task, ctx) -> update` into a traced LangGraph node.
+
+    Branches of one fan-out run side by side, so they must not write the ledger (a plain value
+    that only one writer may set per step): each reports its cost, wall time included, inside what
+    it returns, and the node that gathers the branches charges it.
+    """
+
+    def wrap(fn: BranchFn) -> Any:
+        def run_branch(task: Any, runtime: Runtime[Context]) -> dict[str, Any]:
+            ctx = as_context(getattr(runtime, "context", None))
+            task = CandidateTask.model_validate(task)
+            run = tracing.open_run(task.run_id, Path(task.run_dir), ctx.otlp_endpoint)
+            attrs = {"kinema.node": name, "kinema.round": task.round}
+            with run.span(f"node.{name}", attrs):
+                return fn(task, ctx)
+
+        run_branch.__name__ = run_branch.__qualname__ = fn.__name__
+        run_branch.__doc__ = fn.__doc__
+        return run_branch
 
     return wrap

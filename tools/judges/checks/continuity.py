@@ -1,0 +1,77 @@
+"""`continuity`: no teleports, and frames in their order (no back-and-forth shuffles)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
+from tools.schema import RuleVerdict
+
+
+def reversal_events(motion: TrackMotion) -> list[float]:
+    """Times of abrupt reversals that no collision with the floor explains.
+
+    A bounce turns a fall into a rise at once; nothing turns a rise into a fall at once (that
+    is gravity's slow work at an apex), and nothing flips sideways motion back and forth in
+    open air. Shuffled or out-of-order frames do both, again and again.
+    """
+    if len(motion.x) < 3:
+        return []
+    span = np.maximum(np.diff(motion.frames), 1.0)
+    vx, vy = np.diff(motion.x) / span, np.diff(motion.y) / span
+    floor = max(2.0, 0.3 * motion.radius)
+    events = []
+    for i in range(len(vx) - 1):
+        up_then_down = vy[i] < -floor and vy[i + 1] > floor
+        flip = vx[i] * vx[i + 1] < 0 and min(abs(vx[i]), abs(vx[i + 1])) > floor
+        if up_then_down or flip:
+            events.append(float(motion.t[i + 1]))
+    return events
+
+
+def _out_of_order(scene: Scene) -> tuple[int, float, float, int] | None:
+    """(track, first, last time, count) of the densest burst of >= 2 reversals within 1 s."""
+    best = None
+    for m in scene.motions:
+        times = reversal_events(m)
+        for i in range(len(times)):
+            burst = [t for t in times[i:] if t - times[i] <= 1.0]
+            if len(burst) >= 2 and (best is None or len(burst) > best[3]):
+                best = (m.track.id, burst[0], burst[-1], len(burst))
+    return best
+
+
+def check_continuity(scene: Scene) -> RuleVerdict:
+    """Continuity: no step far larger than the steps around it, no back-and-forth bursts."""
+    jumps: list[dict[str, Any]] = [j for m in scene.motions for j in m.jumps]
+    scene.data["jumps"] = jumps
+    if jumps:
+        j = max(jumps, key=lambda item: item["ratio"])
+        evidence = (
+            f"object {int(j['track'])} jumps {j['distance_px']:.0f} px between {j['t0']:.2f} s "
+            f"and {j['t1']:.2f} s, {j['ratio']:.1f}x its usual {j['usual_px_per_frame']:.1f} px "
+            "per frame"
+        )
+        conf = min(0.95, 0.6 + 0.03 * j["ratio"])
+        return verdict("continuity", "violated", conf, evidence, (j["t0"], j["t1"]))
+    burst = _out_of_order(scene)
+    if burst:
+        track, t0, t1, count = burst
+        scene.data["reversal_burst"] = {
+            "track": track,
+            "t0": rnd(t0),
+            "t1": rnd(t1),
+            "count": count,
+        }
+        evidence = (
+            f"object {track} reverses direction abruptly {count} times between {t0:.2f} s and "
+            f"{t1:.2f} s, in open air: frames shown out of order"
+        )
+        return verdict("continuity", "violated", min(0.95, 0.55 + 0.1 * count), evidence, (t0, t1))
+    steps = sum(len(m.t) - 1 for m in scene.motions)
+    if steps < 8:
+        return verdict("continuity", "unclear", 0.2, f"only {steps} tracked steps")
+    evidence = f"{len(scene.motions)} moving object(s) over {steps} frame steps move without jumps"
+    return verdict("continuity", "followed", 0.85, evidence)

@@ -1,0 +1,78 @@
+"""`motion_present`: the video is not frozen, as a whole or in a stretch, when motion is asked."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
+from tools.schema import RuleVerdict, ShotPlan
+
+MIN_STALL_STEPS = 3
+
+
+def motion_expected(plan: ShotPlan | None) -> bool:
+    """Whether the plan asks for motion: a scene to simulate or physical phenomena to show."""
+    return plan is not None and bool(plan.scene or plan.phenomena)
+
+
+def stalls(motion: TrackMotion) -> list[tuple[float, float]]:
+    """(start, end) times where a moving body stops dead mid-motion and later moves on.
+
+    Real bodies slow down over several frames; a stall drops from full speed to exactly
+    nothing at once, holds, and resumes (repeated frames, a stuttering generator).
+    """
+    span = np.maximum(np.diff(motion.frames), 1.0)
+    step = np.hypot(np.diff(motion.x), np.diff(motion.y)) / span
+    fast = max(2.0, 0.25 * motion.radius)
+    still = step < 0.35
+    found, i = [], 0
+    while i < len(step):
+        if not still[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(step) and still[j]:
+            j += 1
+        sudden = i > 0 and j < len(step) and step[i - 1] >= fast and step[j] >= fast
+        if j - i >= MIN_STALL_STEPS and sudden and not motion.rest[i]:
+            found.append((float(motion.t[i]), float(motion.t[j])))
+        i = j
+    return found
+
+
+def check_motion_present(scene: Scene) -> RuleVerdict:
+    """Motion present: something moves, and no moving body freezes in place mid-motion."""
+    found = [(m.track.id, s) for m in scene.motions for s in stalls(m)]
+    scene.data["stalls"] = [{"track": k, "t0": rnd(a), "t1": rnd(b)} for k, (a, b) in found]
+    if found:
+        track, (t0, t1) = max(found, key=lambda f: f[1][1] - f[1][0])
+        evidence = (
+            f"object {track} stops dead mid-motion from {t0:.2f} s to {t1:.2f} s and "
+            "then moves on: the video freezes"
+        )
+        return verdict("motion_present", "violated", 0.85, evidence, (t0, t1))
+    return verdict(
+        "motion_present",
+        "followed",
+        0.85,
+        f"{len(scene.motions)} object(s) move throughout without freezing",
+    )
+
+
+def frozen_video(plan: ShotPlan | None, frame_change: np.ndarray) -> RuleVerdict:
+    """The verdict when nothing moves: violated if motion was asked for, else unclear."""
+    level = float(np.max(frame_change)) if len(frame_change) else 0.0
+    if motion_expected(plan):
+        return verdict(
+            "motion_present",
+            "violated",
+            0.9,
+            f"motion was asked for, but nothing moves (largest change between frames "
+            f"{level:.2f} grey levels)",
+        )
+    return verdict(
+        "motion_present",
+        "unclear",
+        0.2,
+        "nothing moves, and no plan says whether motion was asked for",
+    )

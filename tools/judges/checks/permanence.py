@@ -1,0 +1,80 @@
+"""`permanence`: objects do not vanish or appear away from the frame's edges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tools.judges.checks.base import Scene, rnd, verdict
+from tools.judges.tracking import Track, presence_change
+from tools.schema import RuleVerdict
+
+
+def _inside(x: float, y: float, margin: float, size: tuple[int, int]) -> bool:
+    return margin <= x <= size[0] - 1 - margin and margin <= y <= size[1] - 1 - margin
+
+
+def track_ends(
+    track: Track, fps: float, size: tuple[int, int], count: int
+) -> list[tuple[str, int, int]]:
+    """Track ends that happen inside the frame while the video goes on: (kind, frame, det index).
+
+    The position one frame beyond the end (at the track's last velocity) must still be inside
+    by a radius, so a fast object leaving through an edge is not counted.
+    """
+    dets, margin = track.detections, track.radius + 2.0
+    slack = max(2, round(0.1 * fps))
+    found = []
+    if track.last.frame < count - 1 - slack:
+        prev = dets[-2] if len(dets) > 1 else dets[-1]
+        nx, ny = 2 * track.last.x - prev.x, 2 * track.last.y - prev.y
+        if not track.last.at_edge and _inside(nx, ny, margin, size):
+            found.append(("vanishes", track.last.frame, len(dets) - 1))
+    if track.first.frame > slack:
+        nxt = dets[1] if len(dets) > 1 else dets[0]
+        px, py = 2 * track.first.x - nxt.x, 2 * track.first.y - nxt.y
+        if not track.first.at_edge and _inside(px, py, margin, size):
+            found.append(("appears", track.first.frame, 0))
+    return found
+
+
+def check_permanence(scene: Scene) -> RuleVerdict:
+    """Permanence: a moving object that stops being seen inside the frame must still be there.
+
+    An object that comes to rest merges into the median background, so a track end alone is
+    not a vanishing: the pixels where it was must change abruptly too.
+    """
+    count, events = scene.count, []
+    for m in scene.motions:
+        for kind, frame, index in track_ends(m.track, scene.fps, scene.size, count):
+            det = m.track.detections[index]
+            if kind == "vanishes":
+                a, b = frame, min(count - 1, frame + 2)
+            else:
+                a, b = max(0, frame - 2), frame
+            change = presence_change(scene.tracking, det.bbox, a, b)
+            if change > 0.5:
+                events.append(_event(m.track.id, kind, frame / scene.fps, det.x, det.y, change))
+    scene.data["permanence_events"] = events
+    if events:
+        e = max(events, key=lambda item: item["change"])
+        evidence = (
+            f"object {e['track']} {e['kind']} at {e['t']:.2f} s in the middle of the frame "
+            f"(x {e['x']:.0f}, y {e['y']:.0f} px) while the video runs to {scene.duration:.2f} s"
+        )
+        conf = min(0.95, 0.6 + 0.3 * e["change"])
+        return verdict("permanence", "violated", conf, evidence, (e["t"], e["t"]))
+    evidence = (
+        f"{len(scene.motions)} moving object(s) stay in view or leave through the frame's edges"
+    )
+    return verdict("permanence", "followed", 0.8, evidence)
+
+
+def _event(track: int, kind: str, t: float, x: float, y: float, change: float) -> dict[str, Any]:
+    return {
+        "track": track,
+        "kind": kind,
+        "t": rnd(t),
+        "x": rnd(x),
+        "y": rnd(y),
+        "change": rnd(change),
+    }

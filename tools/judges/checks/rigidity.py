@@ -1,0 +1,78 @@
+"""`rigidity`: rigid bodies keep their size (the blob's area) while they move."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
+from tools.schema import RuleVerdict
+
+MIN_SIZES = 10
+
+
+def clean_sizes(motion: TrackMotion, scene: Scene) -> tuple[np.ndarray, np.ndarray]:
+    """(times, radii) of detections whose area is trustworthy.
+
+    Skips detections cut by the frame edge, close to another moving object (blobs merge),
+    and resting ones (a body at rest fades into the median background).
+    """
+    others = [m for m in scene.motions if m is not motion]
+    times, radii = [], []
+    for k, det in enumerate(motion.track.detections):
+        if det.at_edge or motion.rest[k]:
+            continue
+        near = any(_near(o, det.frame, det.x, det.y, motion.radius) for o in others)
+        if not near:
+            times.append(motion.t[k])
+            radii.append(det.radius)
+    return np.asarray(times), np.asarray(radii)
+
+
+def _near(other: TrackMotion, frame: int, x: float, y: float, radius: float) -> bool:
+    index = np.searchsorted(other.frames, frame)
+    if index >= len(other.frames) or other.frames[index] != frame:
+        return False
+    gap = math.hypot(other.x[index] - x, other.y[index] - y)
+    return gap < 2.5 * (radius + other.radius)
+
+
+def size_change(times: np.ndarray, radii: np.ndarray) -> tuple[float, float, float] | None:
+    """(ratio of late to early radius, t early, t late) from medians of each third."""
+    if len(radii) < MIN_SIZES:
+        return None
+    third = len(radii) // 3
+    early, late = float(np.median(radii[:third])), float(np.median(radii[-third:]))
+    spread = float(np.median(np.abs(radii - np.median(radii))))
+    # Blob noise (compression, anti-aliasing) must not pass for growth or shrinkage.
+    if abs(late - early) < max(1.0, 3.0 * spread):
+        return 1.0, float(times[0]), float(times[-1])
+    return late / max(early, 1e-9), float(times[third // 2]), float(times[-third // 2 - 1])
+
+
+def check_rigidity(scene: Scene) -> RuleVerdict:
+    """Rigidity: a moving body's apparent radius stays within about 25% over the clip."""
+    measured, worst = [], None
+    for m in scene.motions:
+        found = size_change(*clean_sizes(m, scene))
+        if found is None:
+            continue
+        ratio, t0, t1 = found
+        measured.append({"track": m.track.id, "radius_ratio": rnd(ratio)})
+        if worst is None or abs(math.log(ratio)) > abs(math.log(worst[1])):
+            worst = (m.track.id, ratio, t0, t1)
+    scene.data["sizes"] = measured
+    if worst is None:
+        return verdict("rigidity", "unclear", 0.15, "no object seen clearly long enough to size")
+    track, ratio, t0, t1 = worst
+    if ratio < 0.75 or ratio > 1.33:
+        word = "shrinks" if ratio < 1 else "grows"
+        evidence = (
+            f"object {track} {word} to {ratio:.2f}x its radius between {t0:.2f} s and "
+            f"{t1:.2f} s while moving in open view"
+        )
+        conf = min(0.95, 0.6 + 1.2 * abs(math.log(ratio)))
+        return verdict("rigidity", "violated", conf, evidence, (t0, t1))
+    evidence = f"{len(measured)} object(s) keep their size within {abs(ratio - 1) * 100:.0f}%"
+    return verdict("rigidity", "followed", 0.8, evidence)
