@@ -101,7 +101,11 @@ def read_prompt(prompt: str) -> Reading:
 def scene_of(text: str, env: str | None = None) -> SceneKind | None:
     """The first registry entry (most specific first) whose words and needs the text meets; a
     ball mentioned with no action is dropped, the simplest thing a ball does. A scene bound to
-    a place (floating in water, drifting in orbit) is skipped when the prompt names another."""
+    a place (floating in water, drifting in orbit) is skipped when the prompt names another.
+    Soft, deforming or liquid subjects are never simulated: the studio's bodies are rigid, and
+    a rigid stand-in for a squeezed sponge would be a wrong video, not a simplification."""
+    if any(w in text for w in NOT_RIGID):
+        return None
     for kind in SCENES.values():
         if kind.environment != "earth" and env not in (None, kind.environment):
             continue
@@ -109,6 +113,10 @@ def scene_of(text: str, env: str | None = None) -> SceneKind | None:
                 not kind.needs or any(_has(text, n) for n in kind.needs)):
             return kind
     return SCENES["drop"] if any(_has(text, w) for w in BALLS) else None
+
+
+NOT_RIGID = ("squeez", "soaked", "droplet", "liquid", "pour", "melt", "dough", "cloth",
+             "sponge", "balloon", "jelly", "deflat", "crush", "compress", "stretch")
 
 
 def _has(text: str, word: str) -> bool:
