@@ -121,6 +121,14 @@ def load_pipeline(cls: Any, model: str, options: DiffusersOptions) -> tuple[Any,
     return pipe, device
 
 
+def load_named(class_name: str, model: str, options: DiffusersOptions) -> tuple[Any, str]:
+    """Loads the pipeline class the options name, else diffusers' `class_name`; (pipe, device)."""
+    _, diffusers = import_diffusers()
+    cls = (import_class(options.pipeline_class) if options.pipeline_class
+           else getattr(diffusers, class_name))
+    return load_pipeline(cls, model, options)
+
+
 @contextmanager
 def metered(device: str) -> Iterator[Callable[[], tuple[float, float]]]:
     """Times a block; the callable returns (wall seconds, GPU seconds: wall when on CUDA, else 0).

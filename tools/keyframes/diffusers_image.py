@@ -13,9 +13,7 @@ from typing import Any
 from tools.diffusers_runtime import (
     DiffusersOptions,
     generator_for,
-    import_class,
-    import_diffusers,
-    load_pipeline,
+    load_named,
     metered,
     model_index,
 )
@@ -52,10 +50,7 @@ class DiffusersKeyframes:
     @property
     def pipe(self) -> Any:
         if self._pipe is None:
-            _, diffusers = import_diffusers()
-            cls = (import_class(self.options.pipeline_class) if self.options.pipeline_class
-                   else getattr(diffusers, self.class_name))
-            self._pipe, self._device = load_pipeline(cls, self.model, self.options)
+            self._pipe, self._device = load_named(self.class_name, self.model, self.options)
         return self._pipe
 
     def render(self, plan: ShotPlan, specs: list[KeyframeSpec], request: RunRequest,

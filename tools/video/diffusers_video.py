@@ -23,8 +23,7 @@ from tools.diffusers_runtime import (
     DiffusersOptions,
     generator_for,
     import_class,
-    import_diffusers,
-    load_pipeline,
+    load_named,
     metered,
     model_index,
 )
@@ -66,10 +65,7 @@ class DiffusersVideo:
     def pipe(self) -> Any:
         """The pipeline, loaded on first use and kept for later rounds."""
         if self._pipe is None:
-            _, diffusers = import_diffusers()
-            cls = (import_class(self.options.pipeline_class) if self.options.pipeline_class
-                   else getattr(diffusers, self.pipeline_name))
-            self._pipe, self._device = load_pipeline(cls, self.model, self.options)
+            self._pipe, self._device = load_named(self.pipeline_name, self.model, self.options)
         return self._pipe
 
     def generate(self, job: GenerationJob, out_path: Path) -> Candidate:
