@@ -23,8 +23,9 @@ __all__ = ["SCENES", "Ball", "Block", "Link", "Point", "SceneKind", "Surface", "
 
 Builder = Callable[[dict[str, Any], float], b.Parts]
 # "marble" alone is left out: a marble floor is not a ball.
-BALLS = ("ball", "balls", "sphere", "spheres", "a marble", "marbles", "orb", "basketball",
-         "football", "baseball", "softball", "volleyball")
+BALLS = ("ball", "balls", "sphere", "spheres", "a marble", "the marble", "glass marble",
+         "marble rolls", "marbles", "orb", "basketball", "football", "baseball", "softball",
+         "volleyball")
 BLOCKS = ("box", "boxes", "block", "blocks", "crate", "crates", "brick", "bricks", "cube",
           "cubes", "book", "books")
 
