@@ -37,7 +37,7 @@ import typer
 from agent.context import Context
 from agent.state import Budget, Candidate, GenerationJob, RunRequest, RunResult
 from tools.base import registry
-from tools.errors import KinemaError
+from tools.errors import BadInputError, KinemaError
 
 SUITE = Path(__file__).parent / "suites" / "policies.txt"
 BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
@@ -172,6 +172,9 @@ def load_prompts(planner_spec: str, suite: Path = SUITE) -> tuple[list[str], int
             continue
         if line.startswith("@"):
             path = BENCHMARKS / line[1:]
+            if not path.is_file():
+                raise BadInputError(f"benchmark prompts {str(path)!r} not found: the comparison "
+                                    "reads ../shared/benchmarks beside the repository")
             candidates += [p.strip() for p in path.read_text(encoding="utf-8").splitlines()
                            if p.strip()]
         else:

@@ -52,6 +52,7 @@ def test_summary_table_plot_and_budgets(base, tmp_path):
     assert policies.plot(summary, tmp_path / "p.png").stat().st_size > 1000
 
 
+@pytest.mark.skipif(not policies.BENCHMARKS.is_dir(), reason="../shared/benchmarks is absent")
 def test_suite_prompts_are_committed_and_benchmark_prompts_are_filtered(base):
     prompts, skipped = policies.load_prompts("fixed")
     assert "a red rubber ball rolls off a wooden table and bounces on the floor" in prompts
