@@ -168,12 +168,16 @@ def render_clip(spec: ClipSpec) -> tuple[np.ndarray, float]:
 def _draw(spec: ClipSpec, paths: list[Path2D], table: float,
           rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """Draws the balls with the studio renderer over its backdrop (textured on request)."""
+    from tools.studio.environments import environment
     from tools.studio.render import Renderer
     from tools.studio.scenes import Ball, Surface, World, box
     from tools.studio.simulate import Pose
 
+    wall = np.mean(environment(spec.environment).wall)
+    # Any colour, as long as a person could see the ball against the wall at all.
+    visible = [c for c in COLOURS if abs(np.mean(c) - wall) > 45]
     balls = tuple(
-        Ball(f"ball{k}", p.radius, "rubber", COLOURS[int(rng.integers(len(COLOURS)))], 0.0, 0.0)
+        Ball(f"ball{k}", p.radius, "rubber", visible[int(rng.integers(len(visible)))], 0.0, 0.0)
         for k, p in enumerate(paths)
     )
     surfaces = [Surface("floor", "floor", box(-6.0, -1.0, 6.0, 0.0), "floor_wood")]
@@ -228,7 +232,7 @@ def _inject_sequence_violation(kind: str | None, frames: np.ndarray, path: Path2
     """Reversal, a frozen stretch or a shuffled stretch, placed while the ball moves."""
     count = len(frames)
     speed = np.hypot(np.diff(path.x), np.diff(path.y))
-    moving = np.flatnonzero(speed[: int(0.75 * count)] > 0.01)
+    moving = np.flatnonzero(speed[: int(0.75 * count)] > 0.02)
     at = int(rng.choice(moving[moving > 4])) if len(moving[moving > 4]) else count // 3
     if kind == "time_reversal":
         return frames[::-1].copy()
@@ -259,7 +263,8 @@ def nuisance_specs(violation: str | None, count: int, seed: int) -> list[ClipSpe
     rng = np.random.default_rng(seed)
     specs = []
     for i in range(count):
-        scenes = ("drop",) if violation in ("gravity_upward", "energy_gain") else (
+        scenes = ("drop",) if violation in ("gravity_upward", "energy_gain") else ("throw",) if (
+            violation == "gravity_zero") else (
             ("drop", "throw") if violation and violation.startswith("gravity") else
             ("drop", "throw", "table"))
         scene = scenes[i % len(scenes)]

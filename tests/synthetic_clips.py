@@ -70,6 +70,9 @@ def render(
     xs: np.ndarray,
     ys: np.ndarray,
     *,
+    radii: np.ndarray | None = None,
+    others: list[tuple[np.ndarray, np.ndarray, tuple[int, int, int]]] | None = None,
+    shake: float = 0.0,
     width: int = 426,
     height: int = 240,
     radius: float = 10.0,
@@ -80,17 +83,28 @@ def render(
     noise: float = 1.5,
     seed: int = 0,
 ) -> np.ndarray:
-    """Frames (T, H, W, 3) uint8 of one ball at the given centres over a static scene."""
+    """Frames (T, H, W, 3) uint8 of one ball at the given centres over a static scene.
+
+    `radii` varies the ball's radius per frame; `others` adds balls (xs, ys, colour) of the
+    same radius; `shake` moves the whole camera by up to that many pixels per frame.
+    """
     floor = floor_y if floor_y is not None else int(height * 0.85)
     base = background(width, height, kind, floor, seed)
     rng = np.random.default_rng(seed + 1)
     frames = np.empty((len(xs), height, width, 3), dtype=np.uint8)
-    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+    balls = [(xs, ys, colour), *(others or [])]
+    for i in range(len(xs)):
         image = base.copy()
-        if not np.isnan(x):
-            if shadow:
-                draw_shadow(image, x, floor - (y + radius), floor, radius)
-            draw_ball(image, x, y, radius, colour)
+        size = radius if radii is None else float(radii[i])
+        for bx, by, tint in balls:
+            x, y = bx[i], by[i]
+            if not np.isnan(x):
+                if shadow:
+                    draw_shadow(image, x, floor - (y + size), floor, size)
+                draw_ball(image, x, y, size, tint)
+        if shake:
+            dy, dx = np.round(rng.uniform(-shake, shake, 2)).astype(int)
+            image = np.roll(image, (dy, dx), axis=(0, 1))
         if noise:
             image += rng.normal(0, noise, size=image.shape)
         frames[i] = np.clip(image, 0, 255).astype(np.uint8)

@@ -239,3 +239,79 @@ def test_registry_builds_the_judge_and_rejects_a_model(tmp_path):
         KinematicsJudge("gpt-4o")
     with pytest.raises(VideoReadError):
         judge.judge(tmp_path / "missing.mp4")
+
+
+# --- robustness and the newer rules, on the tests' own renderer (unlike the calibration's) ---
+
+
+def _bounce_ys(t: np.ndarray, drop: float = 150.0) -> np.ndarray:
+    return ball_ys(bouncing_heights(t, drop, 900, 0.7), 204, 10)
+
+
+def test_camera_shake_is_compensated_and_the_clip_stays_clean():
+    t = _times()
+    frames = render(60 + 40 * t, _bounce_ys(t), floor_y=204, kind="noise", shake=3.0, seed=4)
+    verdict = judge_frames(frames, FPS)
+    assert verdict.measurements["busy_frames"] == 0
+    assert not verdict.violations, [(r.id, r.evidence) for r in verdict.rules]
+    assert _status(verdict, "gravity") == "followed"
+
+
+def test_two_objects_are_followed_and_one_teleport_is_named(tmp_path):
+    t = _times()
+    other = (330 - 30 * t, ball_ys(bouncing_heights(t, 120, 900, 0.65), 204, 10), (30, 90, 220))
+    clean = render(60 + 30 * t, _bounce_ys(t), floor_y=204, kind="gradient", others=[other])
+    verdict = judge_frames(clean, FPS)
+    assert verdict.measurements["moving_tracks"] == 2
+    assert not verdict.violations, [(r.id, r.evidence) for r in verdict.rules]
+    xs = 60 + 30 * t
+    xs[36:] += 90
+    jumped = render(xs, _bounce_ys(t), floor_y=204, kind="gradient", others=[other])
+    assert "continuity" in _through_h264(jumped, tmp_path).violations
+
+
+def test_shrinking_ball_violates_rigidity():
+    t = _times()
+    radii = np.clip(12 - 8 * (t - 0.4), 5, 12)
+    frames = render(60 + 40 * t, _bounce_ys(t), radii=radii, floor_y=204, colour=(40, 90, 220))
+    rigidity = next(r for r in judge_frames(frames, FPS).rules if r.id == "rigidity")
+    assert rigidity.status == "violated" and "shrinks" in rigidity.evidence
+
+
+def test_reversed_bounces_violate_time_direction():
+    t = _times()
+    frames = render(60 + 40 * t, _bounce_ys(t), floor_y=204, kind="gradient")[::-1]
+    verdict = judge_frames(np.ascontiguousarray(frames), FPS)
+    assert _status(verdict, "time_direction") == "violated"
+
+
+def test_frozen_stretch_and_frozen_video_violate_motion_present():
+    t = _times()
+    frames = render(60 + 60 * t, _bounce_ys(t), floor_y=204, kind="gradient")
+    frames[10:20] = frames[10]
+    assert _status(judge_frames(frames, FPS), "motion_present") == "violated"
+    still = np.repeat(frames[:1], 30, axis=0)
+    plan = ShotPlan(prompt="a ball drops", generator_prompt="a ball drops", phenomena=["free fall"])
+    assert _status(judge_frames(still, FPS, plan), "motion_present") == "violated"
+    assert _status(judge_frames(still, FPS), "motion_present") == "unclear"
+
+
+def test_sinking_through_the_floor_violates_penetration():
+    t = _times()
+    ys = _bounce_ys(t)
+    ys[t > 1.6] += np.minimum(60 * (t[t > 1.6] - 1.6), 30)  # sinks 30 px after resting
+    frames = render(np.full_like(t, 200.0), ys, floor_y=204, kind="gradient", shadow=False)
+    assert _status(judge_frames(frames, FPS), "penetration") == "violated"
+
+
+def test_trajectory_against_a_reference_aligns_scale_and_offset():
+    t = _times()
+    ys = _bounce_ys(t)
+    frames = render(60 + 40 * t, ys, floor_y=204, kind="gradient")
+    # The reference is the same motion in another camera: half the scale, shifted.
+    good = {"t": t.tolist(), "x": (10 + 20 * t).tolist(), "y": (0.5 * ys - 40).tolist()}
+    plan = ShotPlan(prompt="p", generator_prompt="p", notes=["reference: " + json.dumps(good)])
+    assert _status(judge_frames(frames, FPS, plan), "trajectory") == "followed"
+    floaty = dict(good, y=(0.5 * _bounce_ys(t * 0.5) - 40).tolist())
+    plan = plan.model_copy(update={"notes": ["reference: " + json.dumps(floaty)]})
+    assert _status(judge_frames(frames, FPS, plan), "trajectory") == "violated"

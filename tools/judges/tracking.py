@@ -126,7 +126,9 @@ def shadow_like(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
 
     A shadow scales every channel by about the same factor; a coloured object does not.
     """
-    ratio = (frame.astype(np.float32) + 1.0) / (background.astype(np.float32) + 1.0)
+    # The offset keeps dark channels, where compression noise is a large share, from
+    # looking like a colour change.
+    ratio = (frame.astype(np.float32) + 8.0) / (background.astype(np.float32) + 8.0)
     level = ratio.mean(axis=-1)
     spread = np.abs(ratio - level[..., None]).max(axis=-1)
     return (level > 0.55) & (level < 0.95) & (spread < 0.08)

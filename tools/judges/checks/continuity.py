@@ -21,7 +21,7 @@ def reversal_events(motion: TrackMotion) -> list[float]:
         return []
     span = np.maximum(np.diff(motion.frames), 1.0)
     vx, vy = np.diff(motion.x) / span, np.diff(motion.y) / span
-    floor = max(2.0, 0.3 * motion.radius)
+    floor = max(3.0, 0.5 * motion.radius)
     events = []
     for i in range(len(vx) - 1):
         up_then_down = vy[i] < -floor and vy[i + 1] > floor

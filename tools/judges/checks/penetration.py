@@ -24,9 +24,11 @@ def sinking(motion: TrackMotion) -> dict[str, float] | None:
     The floor level is where the body was seen touching it (a contact or a rest); later
     samples above the same stretch of floor (within a radius sideways) must not sit lower.
     """
-    tol = max(4.0, 0.5 * motion.radius)
     worst = None
+    steps = np.abs(np.diff(motion.y, prepend=motion.y[0], append=motion.y[-1]))
     for i in support_points(motion):
+        # A sampled contact can sit above the floor by up to one frame's travel.
+        tol = max(8.0, 1.5 * motion.radius, max(steps[i], steps[i + 1]))
         later = np.arange(i + 1, len(motion.y))
         same_spot = later[np.abs(motion.x[later] - motion.x[i]) < motion.radius]
         if not len(same_spot):

@@ -16,12 +16,16 @@ def clean_sizes(motion: TrackMotion, scene: Scene) -> tuple[np.ndarray, np.ndarr
     """(times, radii) of detections whose area is trustworthy.
 
     Skips detections cut by the frame edge, close to another moving object (blobs merge),
-    and resting ones (a body at rest fades into the median background).
+    resting ones (a body at rest fades into the median background) and those down at the
+    floor (the body blends into its shadow and the floor's edge there).
     """
     others = [m for m in scene.motions if m is not motion]
     times, radii = [], []
+    floor = float(np.max(motion.y)) - 1.5 * motion.radius
+    step = np.hypot(np.diff(motion.x, prepend=np.nan), np.diff(motion.y, prepend=np.nan))
+    still = motion.rest & ~(step > 0.5)  # rolling is fine; lying still is not
     for k, det in enumerate(motion.track.detections):
-        if det.at_edge or motion.rest[k]:
+        if det.at_edge or still[k] or motion.y[k] > floor:
             continue
         near = any(_near(o, det.frame, det.x, det.y, motion.radius) for o in others)
         if not near:
@@ -44,9 +48,10 @@ def size_change(times: np.ndarray, radii: np.ndarray) -> tuple[float, float, flo
         return None
     third = len(radii) // 3
     early, late = float(np.median(radii[:third])), float(np.median(radii[-third:]))
-    spread = float(np.median(np.abs(radii - np.median(radii))))
-    # Blob noise (compression, anti-aliasing) must not pass for growth or shrinkage.
-    if abs(late - early) < max(1.0, 3.0 * spread):
+    # Blob noise (compression, anti-aliasing) must not pass for growth or shrinkage; it is
+    # measured frame to frame, so a steady trend does not count as noise.
+    noise = 1.4826 * float(np.median(np.abs(np.diff(radii)))) / np.sqrt(2.0)
+    if abs(late - early) < max(1.0, 4.0 * noise):
         return 1.0, float(times[0]), float(times[-1])
     return late / max(early, 1e-9), float(times[third // 2]), float(times[-third // 2 - 1])
 

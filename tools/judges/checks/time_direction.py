@@ -27,6 +27,21 @@ def leaps_from_rest(motion: TrackMotion) -> float | None:
     return float(motion.t[stop - 1]) if len(above) else None
 
 
+def rises_from_the_floor(motion: TrackMotion, count: int) -> float | None:
+    """Time a body first seen mid-clip, down at its lowest level, then climbs well above it.
+
+    A body lying still is part of the background, so a reversed clip shows it appearing at
+    the floor the moment it "starts" moving, then bouncing ever higher.
+    """
+    first = int(motion.frames[0])
+    if first < 3 or motion.track.first.at_edge or len(motion.y) < 6:
+        return None
+    lowest = float(np.max(motion.y))
+    at_floor = lowest - motion.y[0] < 0.5 * motion.radius
+    climbs = lowest - float(np.min(motion.y)) > 3.0 * motion.radius
+    return float(motion.t[0]) if at_floor and climbs and first < count - 6 else None
+
+
 def hangs_at_the_end(motion: TrackMotion) -> float | None:
     """Time a body rising to the end of the clip comes to a dead stop in mid-air, or None."""
     if len(motion.y) < 8 or motion.rest[-4:].any():
@@ -63,6 +78,16 @@ def check_time_direction(scene: Scene) -> RuleVerdict:
                     f"object {m.track.id} rests on a support, then at {leap:.2f} s "
                     "rises well above it by itself",
                     (leap, leap),
+                )
+            )
+        rise = rises_from_the_floor(m, scene.count)
+        if rise is not None:
+            signs.append(
+                (
+                    0.65,
+                    f"object {m.track.id} emerges from rest on the floor at "
+                    f"{rise:.2f} s and climbs by itself",
+                    (rise, rise),
                 )
             )
         hang = hangs_at_the_end(m)
