@@ -36,7 +36,13 @@ from tools.judges.checks import (
     verdict,
 )
 from tools.judges.checks.base import rnd
-from tools.judges.motion import airborne_runs, fit_segment, rest_mask, step_ratios
+from tools.judges.motion import (
+    airborne_runs,
+    fit_segment,
+    position_gaps,
+    rest_mask,
+    step_ratios,
+)
 from tools.judges.tracking import (
     ANALYSIS_MAX_SIDE,
     Track,
@@ -151,22 +157,32 @@ def analyse_track(track: Track, fps: float, diagonal: float) -> TrackMotion:
     t = frames / fps
     radius = track.radius
     step, ratio = step_ratios(frames, xs, ys)
+    gaps = position_gaps(frames, xs, ys)
     jumps: list[dict[str, float]] = []
-    for i in np.nonzero(ratio > 4.0)[0]:
-        distance = float(step[i] * max(frames[i + 1] - frames[i], 1.0))
-        if distance > max(2.0 * radius, 0.04 * diagonal):
+    breaks = [int(i) + 1 for i in np.nonzero(ratio > 4.0)[0]]
+    for i in range(len(step)):
+        span = max(frames[i + 1] - frames[i], 1.0)
+        distance = float(step[i] * span)
+        if distance <= max(2.0 * radius, 0.04 * diagonal):
+            continue
+        # A jump is a step far longer than its neighbours, or a break in the position itself
+        # that the motion on either side cannot bridge (the ball teleports while falling fast).
+        around = max(step[i - 1] if i else 0.0, step[i + 1] if i + 1 < len(step) else 0.0)
+        # A bounce leaves a gap of about one step; a teleport leaves its whole offset.
+        broken = bool(gaps[i] > max(2.0 * around * span, 2.0 * radius, 0.04 * diagonal))
+        if ratio[i] > 4.0 or broken:
+            breaks.append(i + 1)
             jumps.append(
                 {
                     "track": track.id,
                     "t0": rnd(t[i]),
                     "t1": rnd(t[i + 1]),
                     "distance_px": rnd(distance),
-                    "usual_px_per_frame": rnd(step[i] / ratio[i]),
+                    "usual_px_per_frame": rnd(step[i] / max(ratio[i], 1e-9)),
                     "ratio": rnd(ratio[i]),
                 }
             )
-    breaks = [int(i) + 1 for i in np.nonzero(ratio > 4.0)[0]]
-    runs = airborne_runs(t, ys, radius, breaks)
+    runs = airborne_runs(t, ys, radius, sorted(set(breaks)))
     segments = [fit_segment(track.id, t, ys, a, b) for a, b in runs]
     rest = rest_mask(t, ys, radius)
     return TrackMotion(track, frames, t, xs, ys, radius, rest, runs, segments, jumps)

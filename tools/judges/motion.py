@@ -189,3 +189,25 @@ def apex_heights(
             continue
         apexes.append((float(t[top]), float(level - y[top])))
     return apexes
+
+
+def position_gaps(frames: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per step, how far apart the motion before and the motion after it put the object.
+
+    Each side is extrapolated at its own last velocity to the middle of the step. A real
+    object's position is continuous even when its velocity is not: a bounce or a collision
+    leaves a gap of about one step at most, while a teleport leaves the whole offset, however
+    fast the object was moving around it. NaN where a side has fewer than two samples.
+    """
+    count = len(frames)
+    gaps = np.full(max(count - 1, 0), np.nan)
+    for i in range(1, count - 2):
+        mid = 0.5 * (frames[i] + frames[i + 1])
+        back = max(frames[i] - frames[i - 1], 1.0)
+        ahead = max(frames[i + 2] - frames[i + 1], 1.0)
+        bx = x[i] + (x[i] - x[i - 1]) / back * (mid - frames[i])
+        by = y[i] + (y[i] - y[i - 1]) / back * (mid - frames[i])
+        ax = x[i + 1] - (x[i + 2] - x[i + 1]) / ahead * (frames[i + 1] - mid)
+        ay = y[i + 1] - (y[i + 2] - y[i + 1]) / ahead * (frames[i + 1] - mid)
+        gaps[i] = math.hypot(bx - ax, by - ay)
+    return gaps

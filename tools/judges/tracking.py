@@ -12,6 +12,7 @@ Pipeline: `downscale` -> `background_median` -> `noise_threshold` -> `foreground
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -202,7 +203,11 @@ def colour_distance(a: Sequence[float], b: Sequence[float]) -> float:
 
 
 def _predict(track: Track, frame: int) -> tuple[float, float, float]:
-    """Constant-velocity prediction at `frame`, and the track's speed in px per frame."""
+    """Constant-velocity prediction at `frame`, and the track's recent top speed (px/frame).
+
+    The top speed over the last few steps, not the last one: a ball slowed by the floor in
+    its contact frame leaves the floor at nearly its full speed.
+    """
     last = track.last
     if len(track.detections) < 2:
         return last.x, last.y, 0.0
@@ -210,15 +215,27 @@ def _predict(track: Track, frame: int) -> tuple[float, float, float]:
     span = max(1, last.frame - prev.frame)
     vx, vy = (last.x - prev.x) / span, (last.y - prev.y) / span
     ahead = frame - last.frame
-    return last.x + vx * ahead, last.y + vy * ahead, math.hypot(vx, vy)
+    recent = track.detections[-4:]
+    speed = max(
+        math.hypot(b.x - a.x, b.y - a.y) / max(1, b.frame - a.frame)
+        for a, b in itertools.pairwise(recent)
+    )
+    return last.x + vx * ahead, last.y + vy * ahead, speed
 
 
 def match_cost(track: Track, det: Detection, diagonal: float) -> float:
-    """Cost of extending `track` with `det`: position, size and colour, gated to infeasible."""
+    """Cost of extending `track` with `det`: position, size and colour, gated to infeasible.
+
+    Position is measured against the constant-velocity prediction or, when closer, the last
+    position: a bounce reverses the velocity, so the prediction runs through the floor.
+    """
     px, py, speed = _predict(track, det.frame)
     gap = det.frame - track.last.frame
     gate = max(3.0 * track.last.radius, 2.5 * speed * gap, 0.03 * diagonal)
-    dist = math.hypot(det.x - px, det.y - py)
+    dist = min(
+        math.hypot(det.x - px, det.y - py),
+        math.hypot(det.x - track.last.x, det.y - track.last.y),
+    )
     size = abs(math.log(max(det.area, 1.0) / max(track.last.area, 1.0)))
     colour = colour_distance(det.colour, track.last.colour)
     if dist > gate or size > math.log(4.0) or colour > 0.3:
@@ -433,10 +450,24 @@ def estimate_shifts(small: np.ndarray) -> np.ndarray:
             reference = np.diff(_aligned_median(profiles, found))
             found = _profile_shifts(np.diff(profiles, axis=1), reference)
         shifts.append(found)
-    both = np.column_stack(shifts)
+    both = np.column_stack([_despike(found) for found in shifts])
     if np.median(np.abs(both).max(axis=1)) < SHAKE_MIN_PX:
         return np.zeros((count, 2))
     return both
+
+
+def _despike(shifts: np.ndarray) -> np.ndarray:
+    """Replaces lone outliers by the median of their neighbours.
+
+    Compression can make a look-alike edge win the profile match a few pixels away; a frame
+    moved by such an error lights up as foreground everywhere. A shaking camera wanders
+    within a band, so a shift far outside its neighbours' is a mismatch, not a move.
+    """
+    local = ndimage.median_filter(shifts, size=5, mode="nearest")
+    resid = shifts - local
+    spread = 1.4826 * float(np.median(np.abs(resid)))
+    spikes = np.abs(resid) > max(2.0, 5.0 * spread)
+    return np.where(spikes, local, shifts)
 
 
 def compensate(small: np.ndarray, shifts: np.ndarray) -> np.ndarray:
@@ -485,3 +516,30 @@ def presence_change(
     floor = float(tracking.threshold[y0:y1, x0:x1].mean())
     contrast = max(float(np.abs(a - bg).mean()), float(np.abs(b - bg).mean()), floor)
     return float(np.abs(a - b).mean()) / contrast
+
+
+def soft_radius(tracking: Tracking, det: Detection) -> float:
+    """A detection's radius from its integrated contrast, in full-resolution pixels.
+
+    A thresholded blob loses its soft rim, and loses more of it the lower the contrast, so
+    its area drifts with lighting, background and compression. The summed difference from
+    the background divided by the object's own interior contrast counts every pixel by the
+    share of it the object covers, whatever that contrast is.
+    """
+    f = tracking.factor
+    x0, y0, x1, y1 = (v / f for v in det.bbox)
+    pad = 2 + 0.3 * max(x1 - x0, y1 - y0)
+    height, width = tracking.background.shape[:2]
+    r0, r1 = max(0, int(y0 - pad)), min(height, math.ceil(y1 + pad))
+    c0, c1 = max(0, int(x0 - pad)), min(width, math.ceil(x1 + pad))
+    diff = difference(tracking.small[det.frame, r0:r1, c0:c1],
+                      tracking.background[r0:r1, c0:c1]).astype(np.float32)
+    if diff.size < 9:
+        return det.radius
+    border = np.concatenate([diff[0], diff[-1], diff[:, 0], diff[:, -1]])
+    floor = float(np.median(border))
+    contrast = float(np.percentile(diff, 100.0 * (1.0 - 0.25 * det.area / (f * f) / diff.size)))
+    if contrast - floor < 1e-6:
+        return det.radius
+    share = np.clip((diff - floor) / (contrast - floor), 0.0, 1.0)
+    return math.sqrt(float(share.sum()) * f * f / math.pi)

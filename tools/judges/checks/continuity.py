@@ -7,38 +7,76 @@ from typing import Any
 import numpy as np
 
 from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
+from tools.judges.checks.gravity import expected_accel
 from tools.schema import RuleVerdict
 
+# One misplaced detection makes two reversals (out and back); shuffled frames make many.
+MIN_REVERSALS = 3
 
-def reversal_events(motion: TrackMotion) -> list[float]:
+
+def position_noise(motion: TrackMotion) -> float:
+    """Robust std of the centroid noise (px) from third differences, which vanish on any
+    constant-acceleration path: compression and low contrast make centroids wobble."""
+    if len(motion.x) < 8:
+        return 0.0
+    third = np.concatenate([np.diff(motion.x, 3), np.diff(motion.y, 3)])
+    return float(1.4826 * np.median(np.abs(third)) / np.sqrt(20.0))
+
+
+def frame_gravity(scene: Scene) -> float | None:
+    """Downward acceleration in px per frame², from the plan's scale or else the clip's own
+    airborne fits; None when neither tells."""
+    expected, weightless = expected_accel(scene.plan)
+    if expected is not None and not weightless:
+        return expected / scene.fps**2
+    rates = [s.fit.accel for m in scene.motions for s in m.segments if s.fit.accel > 0]
+    return float(np.median(rates)) / scene.fps**2 if rates else None
+
+
+def reversal_events(motion: TrackMotion, gravity: float | None = None) -> list[float]:
     """Times of abrupt reversals that no collision with the floor explains.
 
     A bounce turns a fall into a rise at once; nothing turns a rise into a fall at once (that
-    is gravity's slow work at an apex), and nothing flips sideways motion back and forth in
-    open air. Shuffled or out-of-order frames do both, again and again.
+    is gravity's slow work at an apex, one `gravity` of speed per frame), and nothing flips
+    sideways motion back and forth in open air. Shuffled or out-of-order frames do both,
+    again and again. Thresholds sit well above the centroid noise, so slow motion counts too.
     """
     if len(motion.x) < 3:
         return []
     span = np.maximum(np.diff(motion.frames), 1.0)
     vx, vy = np.diff(motion.x) / span, np.diff(motion.y) / span
-    floor = max(3.0, 0.5 * motion.radius)
+    noise = position_noise(motion)
+    if gravity is None:
+        floor = change = max(3.0, 0.5 * motion.radius)
+    else:
+        floor = max(0.5, 2.5 * noise)
+        change = max(2.0, 2.5 * gravity, 8.0 * noise)
     events = []
     for i in range(len(vx) - 1):
-        up_then_down = vy[i] < -floor and vy[i + 1] > floor
-        flip = vx[i] * vx[i + 1] < 0 and min(abs(vx[i]), abs(vx[i + 1])) > floor
+        if motion.rest[i] or motion.rest[i + 1]:
+            continue
+        up_then_down = vy[i] < -floor and vy[i + 1] > floor and vy[i + 1] - vy[i] > change
+        flip = (
+            vx[i] * vx[i + 1] < 0
+            and min(abs(vx[i]), abs(vx[i + 1])) > floor
+            and abs(vx[i + 1] - vx[i]) > change
+        )
         if up_then_down or flip:
             events.append(float(motion.t[i + 1]))
     return events
 
 
 def _out_of_order(scene: Scene) -> tuple[int, float, float, int] | None:
-    """(track, first, last time, count) of the densest burst of >= 2 reversals within 1 s."""
+    """(track, first, last time, count) of the densest burst of reversals within 1 s."""
     best = None
+    gravity = frame_gravity(scene)
     for m in scene.motions:
-        times = reversal_events(m)
+        times = reversal_events(m, gravity)
         for i in range(len(times)):
             burst = [t for t in times[i:] if t - times[i] <= 1.0]
-            if len(burst) >= 2 and (best is None or len(burst) > best[3]):
+            # Two reversals in a row are one misplaced detection; apart, two wrong frames.
+            apart = len(burst) == 2 and burst[1] - burst[0] > 1.5 / scene.fps
+            if (len(burst) >= MIN_REVERSALS or apart) and (best is None or len(burst) > best[3]):
                 best = (m.track.id, burst[0], burst[-1], len(burst))
     return best
 

@@ -8,6 +8,8 @@ from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
 from tools.schema import RuleVerdict, ShotPlan
 
 MIN_STALL_STEPS = 3
+# Whole-picture repeats need one more: a steady shot of a still scene repeats by chance.
+MIN_REPEAT_STEPS = 4
 
 
 def motion_expected(plan: ShotPlan | None) -> bool:
@@ -41,10 +43,67 @@ def stalls(motion: TrackMotion) -> list[tuple[float, float]]:
     return found
 
 
+def repeated_frames(change: np.ndarray, fps: float) -> list[tuple[float, float]]:
+    """(start, end) times where the whole picture stops changing, then changes again.
+
+    Repeated frames are identical (or, through a codec, nearly so) while everything else in
+    the clip changes from frame to frame, even a resting scene's sensor noise. A run that
+    lasts to the end is a scene come to rest, not a freeze.
+    """
+    if len(change) < 2 * MIN_REPEAT_STEPS:
+        return []
+    typical = float(np.median(change))
+    quiet = change < max(0.15 * typical, 0.005)
+    found, i = [], 0
+    while i < len(change):
+        if not quiet[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(change) and quiet[j]:
+            j += 1
+        if j - i >= MIN_REPEAT_STEPS and i > 0 and j < len(change):
+            edge = min(change[i - 1], change[j])
+            if edge > max(4.0 * float(change[i:j].max()), 0.5 * typical):
+                found.append((i / fps, j / fps))
+        i = j
+    return found
+
+
+def _catches_up(motion: TrackMotion, t0: float, t1: float, fps: float) -> bool:
+    """Whether a body leaps ahead right after a still stretch.
+
+    Identical frames alone also come from a still scene on a steady camera. A frozen video
+    holds a body that goes on moving unseen, so when the picture moves again the body turns
+    up where it would have been: one step as long as all the frozen ones together. A body
+    creeping along or at rest does not leap.
+    """
+    before = np.flatnonzero(motion.frames <= round(t1 * fps))
+    after = np.flatnonzero(motion.frames > round(t1 * fps))
+    if len(before) < 2 or not len(after):
+        return False
+    a, b = before[-1], after[0]
+    leap = np.hypot(motion.x[b] - motion.x[a], motion.y[b] - motion.y[a])
+    return bool(leap > max(3.0, 0.4 * motion.radius))
+
+
 def check_motion_present(scene: Scene) -> RuleVerdict:
     """Motion present: something moves, and no moving body freezes in place mid-motion."""
     found = [(m.track.id, s) for m in scene.motions for s in stalls(m)]
     scene.data["stalls"] = [{"track": k, "t0": rnd(a), "t1": rnd(b)} for k, (a, b) in found]
+    repeats = [
+        r
+        for r in repeated_frames(scene.tracking.frame_change, scene.fps)
+        if any(_catches_up(m, *r, scene.fps) for m in scene.motions)
+    ]
+    scene.data["repeated_frames"] = [{"t0": rnd(a), "t1": rnd(b)} for a, b in repeats]
+    if repeats and not found:
+        t0, t1 = max(repeats, key=lambda r: r[1] - r[0])
+        evidence = (
+            f"the picture stops changing from {t0:.2f} s to {t1:.2f} s and then moves on: "
+            "the same frame is repeated, the video freezes"
+        )
+        return verdict("motion_present", "violated", 0.8, evidence, (t0, t1))
     if found:
         track, (t0, t1) = max(found, key=lambda f: f[1][1] - f[1][0])
         evidence = (

@@ -7,9 +7,10 @@ import math
 import numpy as np
 
 from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
+from tools.judges.tracking import soft_radius
 from tools.schema import RuleVerdict
 
-MIN_SIZES = 10
+MIN_SIZES = 12
 
 
 def clean_sizes(motion: TrackMotion, scene: Scene) -> tuple[np.ndarray, np.ndarray]:
@@ -30,7 +31,7 @@ def clean_sizes(motion: TrackMotion, scene: Scene) -> tuple[np.ndarray, np.ndarr
         near = any(_near(o, det.frame, det.x, det.y, motion.radius) for o in others)
         if not near:
             times.append(motion.t[k])
-            radii.append(det.radius)
+            radii.append(soft_radius(scene.tracking, det))
     return np.asarray(times), np.asarray(radii)
 
 
@@ -43,17 +44,20 @@ def _near(other: TrackMotion, frame: int, x: float, y: float, radius: float) -> 
 
 
 def size_change(times: np.ndarray, radii: np.ndarray) -> tuple[float, float, float] | None:
-    """(ratio of late to early radius, t early, t late) from medians of each third."""
+    """(ratio of late to early radius, t early, t late) from medians of the first and last
+    quarter of the sizes: the ends of the clip, where a gradual change has gone furthest."""
     if len(radii) < MIN_SIZES:
         return None
-    third = len(radii) // 3
-    early, late = float(np.median(radii[:third])), float(np.median(radii[-third:]))
+    part = max(3, len(radii) // 4)
+    early, late = float(np.median(radii[:part])), float(np.median(radii[-part:]))
     # Blob noise (compression, anti-aliasing) must not pass for growth or shrinkage; it is
-    # measured frame to frame, so a steady trend does not count as noise.
+    # measured frame to frame, so a steady trend does not count as noise. What is compared
+    # is two medians of `part` sizes each, whose own error is far below one size's.
     noise = 1.4826 * float(np.median(np.abs(np.diff(radii)))) / np.sqrt(2.0)
-    if abs(late - early) < max(1.0, 4.0 * noise):
+    error = 1.2533 * noise * np.sqrt(2.0 / part)
+    if abs(late - early) < max(1.0, 4.0 * error):
         return 1.0, float(times[0]), float(times[-1])
-    return late / max(early, 1e-9), float(times[third // 2]), float(times[-third // 2 - 1])
+    return late / max(early, 1e-9), float(times[part // 2]), float(times[-part // 2 - 1])
 
 
 def check_rigidity(scene: Scene) -> RuleVerdict:
