@@ -11,10 +11,11 @@ model, and walks DESIGN.md's steps in order:
    (`not_worth_it`). The expected gain is the remaining gap to the target times the share of it
    a round is expected to close: an exponentially weighted mean of the shares this run's rounds
    closed, with a prior as a pseudo-observation, so the first rounds lean on the prior and later
-   ones on what this run has shown. A score point is worth `usd_per_point` dollars when the user
-   set it; otherwise the budget sets its value (the whole budget is what closing the gap is
-   worth), so a round is worth it when the share of the gap it is expected to close is at least
-   the share of the budget it costs;
+   ones on what this run has shown. A failed reseed round does not count toward `patience`:
+   it tested the seed, not the prompt, and hands the next round back to the refiner. A score
+   point is worth `usd_per_point` dollars when the user set it; otherwise the budget sets its
+   value (the whole budget is what closing the gap is worth), so a round is worth it when the
+   share of the gap it is expected to close is at least the share of the budget it costs;
 4. the refiner has nothing new to change (`converged`, decided by `converged` after refining);
 5. otherwise continue, choosing the strategy: `reseed` when the verdicts look like seed luck,
    `fan_out` when more than one candidate is wanted and affordable, else `refine`.
@@ -237,7 +238,11 @@ def decide(
 
     target_reached = best >= target
     unaffordable = affordable == 0
-    stalled = earlier_best is not None and best < earlier_best + min_gain
+    # A reseed that gained nothing rejected the seed-luck hypothesis; the next round goes back
+    # to the refiner (never two reseeds running). Counting it toward patience would end every
+    # run whose reseed failed before the refiner got that round.
+    stalled = (earlier_best is not None and best < earlier_best + min_gain
+               and last_strategy != RESEED)
     gain_too_small = gain < min_gain
     not_worth_it = value is not None and not value.worth_it
     strategy = choose_strategy(seed_luck, affordable, last_strategy)

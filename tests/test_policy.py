@@ -177,6 +177,15 @@ def test_no_gain_over_patience_rounds_stops():
     assert decide([0.5, 0.5], patience=2).action == "continue"  # not enough history yet
 
 
+def test_a_failed_reseed_hands_the_next_round_back_to_the_refiner():
+    # Round 2 refined and gained nothing, round 3 reseeded and gained nothing: the seed is
+    # not the problem, so the refiner gets one more round instead of the run ending.
+    after_reseed = decide([0.57, 0.57, 0.57], patience=2, last_strategy=policy.RESEED)
+    assert after_reseed.action == "continue" and after_reseed.strategy == policy.REFINE
+    after_refine = decide([0.57, 0.57, 0.57, 0.57], patience=2, last_strategy=policy.REFINE)
+    assert after_refine.reason == policy.NO_GAIN
+
+
 def test_budget_reason_wins_over_no_gain():
     d = policy.decide([0.5, 0.5, 0.5], Ledger(generations=3), Budget(max_generations=3),
                       target=0.9)
