@@ -67,17 +67,23 @@ def reversal_events(motion: TrackMotion, gravity: float | None = None) -> list[f
 
 
 def _out_of_order(scene: Scene) -> tuple[int, float, float, int] | None:
-    """(track, first, last time, count) of the densest burst of reversals within 1 s."""
-    best = None
+    """(track, first, last time, count) of the densest burst of reversals within 1 s.
+
+    Events of all objects count together: out-of-order frames jerk every object at once, and
+    a shuffle that breaks a track into pieces spreads its reversals over them.
+    """
     gravity = frame_gravity(scene)
-    for m in scene.motions:
-        times = reversal_events(m, gravity)
-        for i in range(len(times)):
-            burst = [t for t in times[i:] if t - times[i] <= 1.0]
-            # Two reversals in a row are one misplaced detection; apart, two wrong frames.
-            apart = len(burst) == 2 and burst[1] - burst[0] > 1.5 / scene.fps
-            if (len(burst) >= MIN_REVERSALS or apart) and (best is None or len(burst) > best[3]):
-                best = (m.track.id, burst[0], burst[-1], len(burst))
+    events = sorted((t, m.track.id) for m in scene.motions for t in reversal_events(m, gravity))
+    best = None
+    for i, (start, _) in enumerate(events):
+        burst = [e for e in events[i:] if e[0] - start <= 1.0]
+        # Two reversals in a row of one object are one misplaced detection; two wrong frames
+        # leave them apart.
+        apart = (len(burst) == 2 and burst[0][1] == burst[1][1]
+                 and burst[1][0] - burst[0][0] > 1.5 / scene.fps)
+        if (len(burst) >= MIN_REVERSALS or apart) and (best is None or len(burst) > best[3]):
+            tracks = [track for _, track in burst]
+            best = (max(set(tracks), key=tracks.count), burst[0][0], burst[-1][0], len(burst))
     return best
 
 

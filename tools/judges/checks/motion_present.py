@@ -70,21 +70,27 @@ def repeated_frames(change: np.ndarray, fps: float) -> list[tuple[float, float]]
     return found
 
 
-def _catches_up(motion: TrackMotion, t0: float, t1: float, fps: float) -> bool:
-    """Whether a body leaps ahead right after a still stretch.
+def _halted_in_motion(motion: TrackMotion, t0: float, t1: float, fps: float) -> bool:
+    """Whether a body was moving fast into a still stretch, or leaps ahead out of it.
 
     Identical frames alone also come from a still scene on a steady camera. A frozen video
-    holds a body that goes on moving unseen, so when the picture moves again the body turns
-    up where it would have been: one step as long as all the frozen ones together. A body
-    creeping along or at rest does not leap.
+    holds a body that was on its way: it could not have stopped dead within one frame, and
+    when the picture moves again it turns up where it would have been. A body creeping along
+    or at rest does neither.
     """
-    before = np.flatnonzero(motion.frames <= round(t1 * fps))
-    after = np.flatnonzero(motion.frames > round(t1 * fps))
-    if len(before) < 2 or not len(after):
+    fast = max(3.0, 0.4 * motion.radius)
+    start, stop = round(t0 * fps), round(t1 * fps)
+    into = np.flatnonzero(motion.frames <= start)[-2:]
+    if len(into) == 2 and motion.frames[into[1]] - motion.frames[into[0]] == 1:
+        a, b = into
+        if np.hypot(motion.x[b] - motion.x[a], motion.y[b] - motion.y[a]) > fast:
+            return True
+    before = np.flatnonzero(motion.frames <= stop)
+    after = np.flatnonzero(motion.frames > stop)
+    if not len(before) or not len(after):
         return False
     a, b = before[-1], after[0]
-    leap = np.hypot(motion.x[b] - motion.x[a], motion.y[b] - motion.y[a])
-    return bool(leap > max(3.0, 0.4 * motion.radius))
+    return bool(np.hypot(motion.x[b] - motion.x[a], motion.y[b] - motion.y[a]) > fast)
 
 
 def check_motion_present(scene: Scene) -> RuleVerdict:
@@ -94,7 +100,7 @@ def check_motion_present(scene: Scene) -> RuleVerdict:
     repeats = [
         r
         for r in repeated_frames(scene.tracking.frame_change, scene.fps)
-        if any(_catches_up(m, *r, scene.fps) for m in scene.motions)
+        if any(_halted_in_motion(m, *r, scene.fps) for m in scene.motions)
     ]
     scene.data["repeated_frames"] = [{"t0": rnd(a), "t1": rnd(b)} for a, b in repeats]
     if repeats and not found:
