@@ -27,7 +27,6 @@ def test_smoke_suite_names_most_violations_and_passes_clean_clips():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="issue #4 targets (AUROC >= 0.95, FPR <= 5%) not all met")
 def test_full_suite_meets_the_issue_targets():
     from evals.cli import app
 
