@@ -113,12 +113,17 @@ def main(
     per_type: Annotated[int, typer.Option(help="Violated clips per type.")] = 16,
     clean: Annotated[int, typer.Option(help="Clean clips.")] = 60,
     seed: Annotated[int, typer.Option(help="Seed of the clip specs.")] = 0,
+    seeds: Annotated[int, typer.Option(
+        help="Pool this many suites, seeds SEED, SEED+1, ...: a held-out check of thresholds "
+             "chosen while looking at one seed.")] = 1,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     show_misses: Annotated[bool, typer.Option(help="List misjudged clips.")] = False,
 ) -> None:
     """Calibrate the kinematics judge on clips with known, injected violations."""
-    results = run_suite(per_type, clean, seed, workers)
+    if seeds < 1:
+        raise typer.BadParameter("--seeds must be at least 1")
+    results = [r for k in range(seeds) for r in run_suite(per_type, clean, seed + k, workers)]
     summary = summarise(results)
     if as_json:
         typer.echo(json.dumps({"types": {k: {"auroc": v["auroc"], "accuracy": v["accuracy"]}

@@ -168,6 +168,12 @@ def analyse_track(track: Track, fps: float, diagonal: float) -> TrackMotion:
         # A jump is a step far longer than its neighbours, or a break in the position itself
         # that the motion on either side cannot bridge (the ball teleports while falling fast).
         around = max(step[i - 1] if i else 0.0, step[i + 1] if i + 1 < len(step) else 0.0)
+        # Down at the floor a body's blob bobs with its shadow: a short vertical hop between
+        # two floor-level sightings is that, not a jump.
+        low = float(np.max(ys)) - radius
+        dx, dy = abs(xs[i + 1] - xs[i]), abs(ys[i + 1] - ys[i])
+        if ys[i] > low and ys[i + 1] > low and dy > 2.0 * dx and distance < 4.0 * radius:
+            continue
         # A bounce leaves a gap of about one step; a teleport leaves its whole offset.
         broken = bool(gaps[i] > max(2.0 * around * span, 2.0 * radius, 0.04 * diagonal))
         if ratio[i] > 4.0 or broken:

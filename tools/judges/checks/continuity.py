@@ -23,6 +23,16 @@ def position_noise(motion: TrackMotion) -> float:
     return float(1.4826 * np.median(np.abs(third)) / np.sqrt(20.0))
 
 
+def near_ground(motion: TrackMotion) -> np.ndarray:
+    """Samples within a radius of the lowest level the body reaches (its floor).
+
+    There a body touches its own shadow and the floor's edge; a dark body's blob swells and
+    shrinks with them, so its centroid bobs by up to a radius from frame to frame. Reversals
+    and jumps that small down there are not evidence of anything.
+    """
+    return np.asarray(motion.y > float(np.max(motion.y)) - motion.radius)
+
+
 def frame_gravity(scene: Scene) -> float | None:
     """Downward acceleration in px per frame², from the plan's scale or else the clip's own
     airborne fits; None when neither tells."""
@@ -51,9 +61,10 @@ def reversal_events(motion: TrackMotion, gravity: float | None = None) -> list[f
     else:
         floor = max(0.5, 2.5 * noise)
         change = max(2.0, 2.5 * gravity, 8.0 * noise)
+    ground = near_ground(motion)
     events = []
     for i in range(len(vx) - 1):
-        if motion.rest[i] or motion.rest[i + 1]:
+        if motion.rest[i] or motion.rest[i + 1] or ground[i + 1]:
             continue
         up_then_down = vy[i] < -floor and vy[i + 1] > floor and vy[i + 1] - vy[i] > change
         flip = (
