@@ -315,3 +315,19 @@ def test_trajectory_against_a_reference_aligns_scale_and_offset():
     floaty = dict(good, y=(0.5 * _bounce_ys(t * 0.5) - 40).tolist())
     plan = plan.model_copy(update={"notes": ["reference: " + json.dumps(floaty)]})
     assert _status(judge_frames(frames, FPS, plan), "trajectory") == "violated"
+
+
+def test_straight_lines_to_and_from_an_apex_are_not_a_steady_fall():
+    """A keyframe interpolator's V-shaped path bends as a whole but not within its halves."""
+    from tools.judges.checks.gravity import classify_segment
+    from tools.judges.motion import fit_segment
+
+    t = np.arange(24) / 24.0
+    rng = np.random.default_rng(0)
+    parabola = 100 - 300 * t + 0.5 * 900 * t**2 + rng.normal(0, 0.3, t.size)
+    apex = t[t.size // 2]
+    v_shape = 100 - 150 * np.abs(apex - np.abs(t - apex)) + rng.normal(0, 0.3, t.size)
+    real = classify_segment(fit_segment(0, t, parabola, 0, t.size), None, False, None)
+    fake = classify_segment(fit_segment(0, t, v_shape, 0, t.size), None, False, None)
+    assert real[0] == "followed"
+    assert fake[0] == "violated" and "not constant" in fake[1]
