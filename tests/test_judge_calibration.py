@@ -35,3 +35,29 @@ def test_full_suite_meets_the_issue_targets():
     summary = json.loads(out.stdout)
     assert all(row["auroc"] >= 0.95 for row in summary["types"].values()), summary
     assert summary["clean_false_positive_rate"] <= 0.05, summary
+
+
+def _judged(**spec: object) -> dict[str, object]:
+    from evals.calibration import judge_spec
+    from evals.calibration_clips import ClipSpec
+
+    return judge_spec(ClipSpec(**spec))  # type: ignore[arg-type]
+
+
+def test_a_tripod_clip_with_bodies_resting_on_the_floor_is_not_resampled():
+    # Two balls coming to rest on the floor's edge once biased every frame's shift alike and
+    # then "moved the camera" by 4 px, breaking both tracks into a false vanishing.
+    from evals.calibration_clips import ClipSpec, render_clip
+    from tools.judges.tracking import downscale, estimate_shifts
+
+    frames, _ = render_clip(ClipSpec(None, "drop", seed=36062236, balls=2, crf=20,
+                                     environment="mars"))
+    assert not estimate_shifts(downscale(frames)[0]).any()
+
+
+def test_shuffled_low_bounces_are_caught_and_a_ball_settling_into_its_rest_is_not():
+    shuffled = _judged(violation="shuffled_frames", scene="drop", seed=550619764, shake_px=3.0,
+                       environment="space_station")
+    settling = _judged(violation=None, scene="drop", seed=508082495)
+    assert shuffled["rules"]["continuity"][0] == "violated"  # type: ignore[index]
+    assert settling["rules"]["continuity"][0] == "followed"  # type: ignore[index]

@@ -479,6 +479,9 @@ def estimate_shifts(small: np.ndarray) -> np.ndarray:
             found = _profile_shifts(np.diff(profiles, axis=1), reference)
         shifts.append(found)
     both = np.column_stack([_despike(found) for found in shifts])
+    # Shifts are against the median view, so a camera's own ones centre on 0; an offset shared
+    # by every frame is the sub-pixel fit's bias (or bodies resting on an edge), not a move.
+    both -= np.median(both, axis=0)
     if np.median(np.abs(both).max(axis=1)) < SHAKE_MIN_PX:
         return np.zeros((count, 2))
     return both
