@@ -61,3 +61,10 @@ def test_shuffled_low_bounces_are_caught_and_a_ball_settling_into_its_rest_is_no
     settling = _judged(violation=None, scene="drop", seed=508082495)
     assert shuffled["rules"]["continuity"][0] == "violated"  # type: ignore[index]
     assert settling["rules"]["continuity"][0] == "followed"  # type: ignore[index]
+
+
+def test_a_ball_rolling_through_heavy_compression_keeps_its_size():
+    # At crf 34 a smear trails the rolling ball; it once read as a ball 50% larger.
+    rolling = _judged(violation=None, scene="table", seed=516535740, size=(480, 270), noise=5.0,
+                      crf=34, texture=True, environment="underwater")
+    assert rolling["rules"]["rigidity"][0] == "followed"  # type: ignore[index]
