@@ -68,3 +68,10 @@ def test_a_ball_rolling_through_heavy_compression_keeps_its_size():
     rolling = _judged(violation=None, scene="table", seed=516535740, size=(480, 270), noise=5.0,
                       crf=34, texture=True, environment="underwater")
     assert rolling["rules"]["rigidity"][0] == "followed"  # type: ignore[index]
+
+
+def test_a_thrown_ball_that_shrinks_is_caught_though_it_ends_at_the_floor():
+    # Most of a throw's sightings are down at the floor, once left out of the size check.
+    shrinking = _judged(violation="shrinking", scene="throw", seed=470172081, size=(320, 180),
+                        noise=2.0, crf=28, texture=True, environment="underwater")
+    assert shrinking["rules"]["rigidity"][0] == "violated"  # type: ignore[index]

@@ -549,16 +549,18 @@ def presence_change(
     return float(np.abs(a - b).mean()) / contrast
 
 
-def soft_radius(tracking: Tracking, det: Detection) -> float:
-    """A detection's radius from its half-contrast area, in full-resolution pixels.
+def soft_radius(tracking: Tracking, det: Detection) -> float | None:
+    """A detection's radius from the pixels the body covers at least half, in full-resolution
+    pixels; None where the body cannot be told from the scenery behind it.
 
     A blob thresholded at the noise level loses its soft rim, and loses more of it the lower
-    the contrast, so its area drifts with lighting, background and compression. Pixels at
-    least half as different from the background as the object's own interior are counted
-    instead: a blurred edge crosses half contrast where the true edge is, whatever the
-    contrast, and the faint smear H.264 leaves behind a moving body stays below it (summing
-    every pixel's share of the contrast counted that smear and made a ball rolling along a
-    table at crf 34 look 50% larger than it was later).
+    the contrast, so its area drifts with lighting, background and compression. Instead each
+    pixel is read as a blend of the body's colour and the scenery behind that pixel, and
+    pixels more than half body are counted: a blurred edge crosses half where the true edge
+    is, whatever the contrast; the faint smear H.264 leaves behind a moving body stays below
+    it (summing every pixel's share counted that smear and made a ball rolling along a table
+    at crf 34 look 50% larger than it was later); a body half over a wall and half over a
+    floor is measured against each.
     """
     f = tracking.factor
     x0, y0, x1, y1 = (v / f for v in det.bbox)
@@ -566,14 +568,30 @@ def soft_radius(tracking: Tracking, det: Detection) -> float:
     height, width = tracking.background.shape[:2]
     r0, r1 = max(0, int(y0 - pad)), min(height, math.ceil(y1 + pad))
     c0, c1 = max(0, int(x0 - pad)), min(width, math.ceil(x1 + pad))
-    diff = difference(tracking.small[det.frame, r0:r1, c0:c1],
-                      tracking.background[r0:r1, c0:c1]).astype(np.float32)
+    patch = tracking.small[det.frame, r0:r1, c0:c1].astype(np.float32)
+    scenery = tracking.background[r0:r1, c0:c1].astype(np.float32)
+    diff = np.abs(patch - scenery).max(axis=2)
     if diff.size < 9:
         return det.radius
-    border = np.concatenate([diff[0], diff[-1], diff[:, 0], diff[:, -1]])
-    floor = float(np.median(border))
     contrast = float(np.percentile(diff, 100.0 * (1.0 - 0.25 * det.area / (f * f) / diff.size)))
-    if contrast - floor < 1e-6:
+    core = diff >= contrast
+    if contrast < MIN_THRESHOLD or not core.any():
         return det.radius
-    share = (diff - floor) / (contrast - floor)
+    # Each pixel as a blend of the body's colour over the scenery behind it: the share of the
+    # body is read on the channel where the two differ most, so a body straddling a wall and a
+    # floor, or crossing a textured wall, is measured against what is behind each pixel.
+    body = np.median(patch[core], axis=0)
+    gap = body - scenery
+    channel = np.abs(gap).argmax(axis=2)[..., None]
+    reach = np.take_along_axis(gap, channel, axis=2)[..., 0]
+    step = np.take_along_axis(patch - scenery, channel, axis=2)[..., 0]
+    visible = np.abs(reach) >= max(MIN_THRESHOLD, 0.5 * contrast)
+    # Where the scenery looks like the body (its own image smeared into the background where
+    # it rolled slowly or rests, a floor of its colour), less than half the body's contrast
+    # is left to see it by: it cannot be told apart there and its size is unknown.
+    yy, xx = np.mgrid[r0:r1, c0:c1]
+    disc = np.hypot(yy + 0.5 - (det.y + 0.5) / f, xx + 0.5 - (det.x + 0.5) / f) <= det.radius / f
+    if disc.any() and float(np.mean(visible[disc])) < 0.8:
+        return None
+    share = np.where(visible, step / np.where(visible, reach, 1.0), 0.0)
     return math.sqrt(float(np.count_nonzero(share >= 0.5)) * f * f / math.pi)

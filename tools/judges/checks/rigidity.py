@@ -17,21 +17,21 @@ def clean_sizes(motion: TrackMotion, scene: Scene) -> tuple[np.ndarray, np.ndarr
     """(times, radii) of detections whose area is trustworthy.
 
     Skips detections cut by the frame edge, close to another moving object (blobs merge),
-    resting ones (a body at rest fades into the median background) and those down at the
-    floor (the body blends into its shadow and the floor's edge there).
+    resting ones (a body at rest fades into the median background) and those that cannot be
+    told from the scenery behind them (see `soft_radius`).
     """
     others = [m for m in scene.motions if m is not motion]
     times, radii = [], []
-    floor = float(np.max(motion.y)) - 1.5 * motion.radius
     step = np.hypot(np.diff(motion.x, prepend=np.nan), np.diff(motion.y, prepend=np.nan))
     still = motion.rest & ~(step > 0.5)  # rolling is fine; lying still is not
     for k, det in enumerate(motion.track.detections):
-        if det.at_edge or still[k] or motion.y[k] > floor:
+        if det.at_edge or still[k]:
             continue
         near = any(_near(o, det.frame, det.x, det.y, motion.radius) for o in others)
-        if not near:
+        size = None if near else soft_radius(scene.tracking, det)
+        if size is not None:
             times.append(motion.t[k])
-            radii.append(soft_radius(scene.tracking, det))
+            radii.append(size)
     return np.asarray(times), np.asarray(radii)
 
 
