@@ -11,11 +11,12 @@ model, and walks DESIGN.md's steps in order:
    (`not_worth_it`). The expected gain is the remaining gap to the target times the share of it
    a round is expected to close: an exponentially weighted mean of the shares this run's rounds
    closed, with a prior as a pseudo-observation, so the first rounds lean on the prior and later
-   ones on what this run has shown. A failed reseed round does not count toward `patience`:
-   it tested the seed, not the prompt, and hands the next round back to the refiner. A score
-   point is worth `usd_per_point` dollars when the user set it; otherwise the budget sets its
-   value (the whole budget is what closing the gap is worth), so a round is worth it when the
-   share of the gap it is expected to close is at least the share of the budget it costs;
+   ones on what this run has shown. A failed reseed round counts neither toward `patience`
+   nor in the expected share: it tested the seed, not the prompt, and hands the next round
+   back to the refiner. A score point is worth `usd_per_point` dollars when the user set it;
+   otherwise the budget sets its value (the whole budget is what closing the gap is worth), so
+   a round is worth it when the share of the gap it is expected to close is at least the share
+   of the budget it costs;
 4. the refiner has nothing new to change (`converged`, decided by `converged` after refining);
 5. otherwise continue, choosing the strategy: `reseed` when the verdicts look like seed luck,
    `fan_out` when more than one candidate is wanted and affordable, else `refine`.
@@ -116,15 +117,21 @@ def gap_closed(round_scores: Sequence[float], target: float) -> list[float]:
     return shares
 
 
-def expected_share(round_scores: Sequence[float], target: float, prior: float) -> float:
+def expected_share(round_scores: Sequence[float], target: float, prior: float,
+                   round_strategies: Sequence[str] | None = None) -> float:
     """The share of the remaining gap to the target the next round is expected to close.
 
     An exponentially weighted mean of the shares the run's rounds closed, newest weighted most,
     with `prior` as a pseudo-observation older than all of them. Shares rather than raw gains,
     because a round's gain scales with how far from the target it starts: a failed first round
-    (score 0) has far more to gain than a nearly good one.
+    (score 0) has far more to gain than a nearly good one. A reseed round that closed nothing
+    is left out (with `round_strategies`, aligned with `round_scores`): it tested the seed, not
+    the prompt, and says nothing about what the refiner's next edit will do.
     """
     shares = gap_closed(round_scores, target)
+    if round_strategies is not None:
+        shares = [share for share, strategy in zip(shares, round_strategies[1:], strict=True)
+                  if share > 0.0 or strategy != RESEED]
     weights = [GAIN_DECAY ** (len(shares) - 1 - i) for i in range(len(shares))]
     prior_weight = PRIOR_WEIGHT * GAIN_DECAY ** len(shares)
     weighted = sum(w * s for w, s in zip(weights, shares, strict=True))
@@ -207,6 +214,7 @@ def decide(
     usd_per_point: float | None = None,
     seed_luck: bool = False,
     last_strategy: str = INITIAL,
+    round_strategies: Sequence[str] | None = None,
 ) -> Decision:
     """Chooses stop or continue after a judged round, and the next round's strategy.
 
@@ -224,6 +232,8 @@ def decide(
         usd_per_point: what a rise of 1.0 in score is worth in USD; None derives it from the budget.
         seed_luck: the verdicts look like seed luck (see `looks_like_seed_luck`).
         last_strategy: how the round just judged was produced.
+        round_strategies: how each round was produced, aligned with `round_scores`; failed
+            reseeds are left out of the expected share (see `expected_share`).
     """
     if not round_scores:
         raise ValueError("decide needs at least one judged round")
@@ -231,7 +241,7 @@ def decide(
     best = max(round_scores)
     affordable, cap_reason = affordable_candidates(ledger, model, budget, max(1, candidates))
     next_cost = model.next_round(max(affordable, 1))
-    share = expected_share(round_scores, target, gain_prior)
+    share = expected_share(round_scores, target, gain_prior, round_strategies)
     gain = share * max(0.0, target - best)
     value = worth(share, gain, next_cost, budget, usd_per_point=usd_per_point)
     earlier_best = max(round_scores[:-patience]) if len(round_scores) > patience else None

@@ -63,7 +63,6 @@ def test_suite_prompts_are_committed_and_benchmark_prompts_are_filtered(base):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="issue #6: budget trails fixed-4 by 0.0101 (target 0.01)")
 def test_on_the_studio_budget_matches_fixed_4_for_far_fewer_calls(tmp_path):
     """The issue's bar, on the real studio: the whole comparison (several minutes on 2 cores)."""
     policies.register_priced()

@@ -186,6 +186,23 @@ def test_a_failed_reseed_hands_the_next_round_back_to_the_refiner():
     assert after_refine.reason == policy.NO_GAIN
 
 
+def test_a_failed_reseed_does_not_lower_what_the_next_refinement_is_expected_to_gain():
+    # Four generations, three spent: a refinement and a reseed gained nothing. The reseed only
+    # tested the seed; by the refinement alone (and the prior) the last round is expected to
+    # close a quarter of the gap, as much as the quarter of the budget it costs, and the refiner
+    # gets it. Counting the reseed would halve that and end the run.
+    scores, spent, cap = [0.57, 0.57, 0.57], Ledger(generations=3), Budget(max_generations=4)
+    history = [policy.INITIAL, policy.REFINE, policy.RESEED]
+    told = decide(scores, spent, cap, last_strategy=policy.RESEED, round_strategies=history)
+    assert (told.action, told.strategy) == ("continue", policy.REFINE)
+    assert told.numbers["expected_gap_share"] == pytest.approx(0.25)
+    untold = decide(scores, spent, cap, last_strategy=policy.RESEED)
+    assert untold.reason == policy.NOT_WORTH_IT
+    # A reseed that did gain counts like any round.
+    assert policy.expected_share([0.5, 0.5, 0.7], 0.9, 0.5, history) == pytest.approx(
+        policy.expected_share([0.5, 0.5, 0.7], 0.9, 0.5))
+
+
 def test_budget_reason_wins_over_no_gain():
     d = policy.decide([0.5, 0.5, 0.5], Ledger(generations=3), Budget(max_generations=3),
                       target=0.9)

@@ -95,6 +95,7 @@ def decide(state: RunState, ctx: Context) -> dict[str, Any]:
         usd_per_point=ctx.usd_per_point,
         seed_luck=ctx.reseed and policy.looks_like_seed_luck(seed_signals(state), ctx.min_gain),
         last_strategy=state.strategy,
+        round_strategies=[it.strategy for it in state.iterations] + [state.strategy],
     )
     trace_decision(decision)
     update: dict[str, Any] = {"decision": decision}
