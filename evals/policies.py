@@ -251,9 +251,10 @@ def plot(summary: dict[str, Any], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
     for name, row in summary["policies"].items():
         marker = "*" if name == "budget" else ("x" if name == "oracle" else "o")
-        ax.scatter(row["usd"], row["mean_best_score"], marker=marker, s=80 if marker == "*" else 40)
-        ax.annotate(name, (row["usd"], row["mean_best_score"]), textcoords="offset points",
-                    xytext=(5, 4), fontsize=8)
+        # A legend, not labels at the points: the good policies sit on top of each other.
+        ax.scatter(row["usd"], row["mean_best_score"], marker=marker,
+                   s=80 if marker == "*" else 40, label=name, alpha=0.85)
+    ax.legend(fontsize=8, loc="lower right")
     ax.set_xlabel("mean USD per prompt")
     ax.set_ylabel("mean best score")
     ax.set_title("score against cost per policy")
