@@ -139,7 +139,12 @@ def foreground_mask(
     frame: np.ndarray, background: np.ndarray, threshold: float | np.ndarray
 ) -> np.ndarray:
     """Pixels that differ from the background by more than the noise, shadows excluded."""
-    mask = difference(frame, background) > threshold
+    return _foreground(frame, background, difference(frame, background) - threshold)
+
+
+def _foreground(frame: np.ndarray, background: np.ndarray, excess: np.ndarray) -> np.ndarray:
+    """`foreground_mask` from each pixel's difference over its threshold, computed once."""
+    mask = excess > 0
     if mask.any():
         mask[mask] = ~shadow_like(frame[mask], background[mask])
     return mask
@@ -176,9 +181,9 @@ def detect_objects(
     keep = [i for i in range(1, count + 1) if min_area <= area[i] <= max_area]
     if not keep:
         return []
-    weight = _core_weights(contrast.ravel()[where], ids, count) if contrast is not None else None
-    mass = area if weight is None else np.bincount(ids, weights=weight, minlength=count + 1)
-    weight = np.ones(len(where)) if weight is None else weight
+    weight = (np.ones(len(where)) if contrast is None
+              else _core_weights(contrast.ravel()[where], ids, keep))
+    mass = np.bincount(ids, weights=weight, minlength=count + 1)
     sum_x = np.bincount(ids, weights=weight * (where % width), minlength=count + 1)
     sum_y = np.bincount(ids, weights=weight * (where // width), minlength=count + 1)
     pixels = frame.reshape(-1, 3)[where].astype(float)
@@ -204,20 +209,20 @@ def detect_objects(
     return detections
 
 
-def _core_weights(excess: np.ndarray, ids: np.ndarray, count: int) -> np.ndarray:
+def _core_weights(excess: np.ndarray, ids: np.ndarray, blobs: Sequence[int]) -> np.ndarray:
     """Each foreground pixel's share of being the object, from 0 to 1.
 
     A pixel as far above its noise threshold as the blob's firmer half counts fully; fainter
     ones (soft rims, compression smear) count by how far above the threshold they are. The
     interior counts evenly, so a textured wall behind a body does not pull its centre around.
+    Only the `blobs` kept as detections are weighed (the others count fully, unused).
     """
     order = np.lexsort((excess, ids))
     sorted_ids, sorted_excess = ids[order], excess[order]
-    starts = np.searchsorted(sorted_ids, np.arange(count + 1))
-    ends = np.searchsorted(sorted_ids, np.arange(count + 1), side="right")
-    firm = np.ones(count + 1)
-    for i in np.unique(ids):
-        values = sorted_excess[starts[i] : ends[i]]
+    firm = np.ones(int(ids.max()) + 1)
+    for i in blobs:
+        start, stop = np.searchsorted(sorted_ids, [i, i + 1])
+        values = sorted_excess[start:stop]
         firm[i] = max(float(values[len(values) // 2]), 1e-6)
     return np.clip(excess / firm[ids], 0.0, 1.0)
 
@@ -379,11 +384,11 @@ def track_objects(
     per_frame: list[list[Detection]] = []
     busy = 0
     for index, frame in enumerate(small):
-        mask = foreground_mask(frame, background, threshold)
+        excess = difference(frame, background) - threshold
+        mask = _foreground(frame, background, excess)
         if margin:
             _clear_border(mask, margin)
         busy += int(mask.mean() > 0.2)
-        excess = difference(frame, background) - threshold
         per_frame.append(
             detect_objects(mask, frame, factor * scale, index, min_area, contrast=excess)
         )
@@ -568,15 +573,16 @@ def soft_radius(tracking: Tracking, det: Detection) -> float | None:
     height, width = tracking.background.shape[:2]
     r0, r1 = max(0, int(y0 - pad)), min(height, math.ceil(y1 + pad))
     c0, c1 = max(0, int(x0 - pad)), min(width, math.ceil(x1 + pad))
-    patch = tracking.small[det.frame, r0:r1, c0:c1].astype(np.float32)
-    scenery = tracking.background[r0:r1, c0:c1].astype(np.float32)
-    diff = np.abs(patch - scenery).max(axis=2)
+    diff = difference(tracking.small[det.frame, r0:r1, c0:c1],
+                      tracking.background[r0:r1, c0:c1]).astype(np.float32)
     if diff.size < 9:
         return det.radius
     contrast = float(np.percentile(diff, 100.0 * (1.0 - 0.25 * det.area / (f * f) / diff.size)))
     core = diff >= contrast
     if contrast < MIN_THRESHOLD or not core.any():
         return det.radius
+    patch = tracking.small[det.frame, r0:r1, c0:c1].astype(np.float32)
+    scenery = tracking.background[r0:r1, c0:c1].astype(np.float32)
     # Each pixel as a blend of the body's colour over the scenery behind it: the share of the
     # body is read on the channel where the two differ most, so a body straddling a wall and a
     # floor, or crossing a textured wall, is measured against what is behind each pixel.
