@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.synthetic_clips import render
 from tools.judges.motion import (
     airborne_runs,
     apex_heights,
@@ -21,11 +22,14 @@ from tools.judges.tracking import (
     background_median,
     detect_objects,
     downscale,
+    estimate_shifts,
     foreground_mask,
     is_moving,
     noise_threshold,
     shadow_like,
     stitch_tracks,
+    track_objects,
+    without_resting_bodies,
 )
 
 
@@ -154,3 +158,34 @@ def test_step_ratios_flag_one_isolated_jump_only():
     _, ratio = step_ratios(frames, x, y)
     assert int(np.argmax(ratio)) == 14 and ratio[14] > 4
     assert np.sum(ratio > 4) == 1
+
+
+@pytest.mark.parametrize("environment", ["earth", "mars", "moon"])
+def test_shake_is_measured_past_a_falling_ball(environment):
+    # A falling ball darkens whole rows as it goes: a profile that averages over it followed
+    # the ball instead of the camera, by up to 8 px where the camera moved by 1.5.
+    from evals.calibration_clips import ClipSpec, render_clip
+
+    spec = ClipSpec(None, "drop", seed=66594257, crf=20, shake_px=3.0, environment=environment)
+    small, factor = downscale(render_clip(spec)[0])
+    found = estimate_shifts(small) * factor
+    assert np.abs(found).max() <= 3.5 + 1.0  # full-resolution px: the shake's reach plus a pixel
+    assert np.abs(found).max() >= 2.0  # and the shake is seen
+
+
+def test_a_ball_that_comes_to_rest_is_seen_whole_where_it_rests():
+    # It falls for 12 frames and rests for 36: the median takes it for scenery, and the spot
+    # it covers for most frames would have its own contrast as "noise".
+    count, floor_y, radius = 48, 200, 12.0
+    fall = np.minimum(np.arange(count), 12)
+    ys = 40 + (floor_y - radius - 40) * (fall / 12.0) ** 2
+    frames = render(np.full(count, 180.0), ys, radius=radius, floor_y=floor_y, noise=1.0)
+    background = without_resting_bodies(frames, background_median(frames))
+    spot = (floor_y - 12, 180)
+    assert np.abs(background[spot].astype(int) - frames[0][spot]).max() < 8
+    tracking = track_objects(frames, 24.0)
+    resting = [d for tr in tracking.tracks for d in tr.detections if d.frame >= 20]
+    assert len(resting) == count - 20
+    disc = np.pi * radius**2
+    assert all(abs(d.area - disc) < 0.25 * disc for d in resting)
+    assert all(abs(d.y - (floor_y - radius)) < 1.5 for d in resting)

@@ -124,7 +124,7 @@ def judge_frames(
         return _unclear_verdict(f"only {count} frames: too few to measure motion", base, started)
     tracking = track_objects(frames, fps, max_side, scale)
     diagonal = math.hypot(*size)
-    moving = [t for t in tracking.tracks if is_moving(t, diagonal)]
+    moving = [t for t in tracking.tracks if is_moving(t, diagonal, tracking.min_area)]
     base |= _tracking_measurements(tracking, moving, fps, diagonal)
     reason = _unreliable_reason(tracking, moving, count)
     if reason:
@@ -249,12 +249,13 @@ def _unclear_verdict(
 def _tracking_measurements(
     tracking: Tracking, moving: list[Track], fps: float, diagonal: float
 ) -> dict[str, Any]:
+    moving_ids = {t.id for t in moving}
     return {
         "analysis_factor": tracking.factor,
         "noise_threshold": rnd(float(np.median(tracking.threshold))),
         "busy_frames": tracking.busy_frames,
         "unreliable_reason": None,
-        "tracks": [_track_dict(t, fps, is_moving(t, diagonal)) for t in tracking.tracks],
+        "tracks": [_track_dict(t, fps, t.id in moving_ids) for t in tracking.tracks],
         "moving_tracks": len(moving),
     }
 

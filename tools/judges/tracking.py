@@ -103,6 +103,43 @@ def background_median(small: np.ndarray, max_samples: int = 48) -> np.ndarray:
     return np.median(small[index], axis=0).astype(np.uint8)
 
 
+def without_resting_bodies(small: np.ndarray, background: np.ndarray,
+                           min_area: int = 10) -> np.ndarray:
+    """The background with the scenery restored where a body rests for most of the clip.
+
+    A ball that comes to rest early sits still for most frames, so the median takes it for
+    scenery: then it is invisible where it rests and, while it moves nearby, only the part of
+    it off its own image shows (a blob that bobs and shrinks near the floor). Where the
+    clip's first and last quarters differ, something rests there at one end only; of the
+    two views, the one that blends into the scenery around the spot is the scenery.
+    """
+    quarter = max(1, len(small) // 4)
+    early = background_median(small[:quarter], 16)
+    late = background_median(small[-quarter:], 16)
+    changed = difference(early, late) > 2.0 * MIN_THRESHOLD
+    labels, _ = ndimage.label(ndimage.binary_dilation(changed, iterations=2))
+    out = background.copy()
+    for index, box in enumerate(ndimage.find_objects(labels), start=1):
+        if box is None:
+            continue
+        spot = labels[box] == index
+        if spot.sum() < min_area or spot.sum() > 0.25 * changed.size:
+            continue
+        grown = (slice(max(box[0].start - 3, 0), box[0].stop + 3),
+                 slice(max(box[1].start - 3, 0), box[1].stop + 3))
+        inside = np.zeros(changed.shape, dtype=bool)
+        inside[box] = spot
+        ring = ndimage.binary_dilation(inside[grown], iterations=3) & ~inside[grown]
+        views = [early, late]
+        misfit = [
+            float(np.abs(view[inside].astype(float).mean(axis=0)
+                         - view[grown][ring].astype(float).mean(axis=0)).max())
+            for view in views
+        ]
+        out[inside] = views[int(np.argmin(misfit))][inside]
+    return out
+
+
 def difference(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
     """Largest per-channel absolute difference: catches colour changes at equal brightness."""
     return np.abs(frame.astype(np.int16) - background.astype(np.int16)).max(axis=2)
@@ -114,12 +151,22 @@ def noise_threshold(small: np.ndarray, background: np.ndarray, samples: int = 24
     Each pixel's temporal MAD against the background measures its own sensor and compression
     noise; compression is far noisier on fine texture than on flat paint, so one global
     threshold either drowns textured regions in false blobs or misses objects on flat ones.
-    A moving object covers any pixel for a minority of frames and barely moves the MAD.
+    A moving object covers any pixel for a minority of frames and barely moves the MAD; but a
+    body that lingers (small bounces, rolling to rest) covers a patch of its own size for
+    many of them, and that patch's MAD is the body's contrast, not noise: it would hide the
+    body there. Real noise comes in regions wider than a body (a textured wall) or along
+    the scenery's edges (where shake and ringing act), so peaks narrower than a body are
+    cut down to their surroundings, except by the background's own gradient.
     """
     index = np.linspace(0, len(small) - 1, min(len(small), samples)).round().astype(int)
     diffs = np.stack([difference(small[i], background) for i in index])
     mad = np.median(diffs, axis=0).astype(np.float32)
-    return np.maximum(MIN_THRESHOLD, 6.0 * 1.4826 * mad + 4.0)
+    raw = np.maximum(MIN_THRESHOLD, 6.0 * 1.4826 * mad + 4.0)
+    width = max(5, round(0.12 * min(small.shape[1:3])))
+    around = ndimage.grey_opening(raw, size=(width, width))
+    grey = background.astype(np.float32)
+    edges = np.maximum(np.abs(np.gradient(grey, axis=0)), np.abs(np.gradient(grey, axis=1)))
+    return np.minimum(raw, np.maximum(around, MIN_THRESHOLD + 2.0 * edges.max(axis=2)))
 
 
 def shadow_like(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -334,14 +381,21 @@ def stitch_tracks(tracks: Sequence[Track], max_gap: int, min_length: int = 3) ->
     return merged
 
 
-def is_moving(track: Track, diagonal: float) -> bool:
+def is_moving(track: Track, diagonal: float, min_area: float = 0.0) -> bool:
     """True when the track travels further than its own size, not counting its largest step.
 
     Static scenery never travels; compression flicker that a matcher hops between two nearby
-    spots travels in one step only. A real object's motion is spread over many steps.
+    spots travels in one step only. A real object's motion is spread over many steps. Blobs
+    hardly bigger than the smallest accepted (`min_area`, full-resolution px) are what
+    compression makes of a textured wall that shakes: they come and go, and a matcher
+    strings them into wandering tracks; so a track of them must be seen in most frames of
+    its span, as any body big enough to follow is.
     """
-    _, xs, ys = track.arrays()
+    frames, xs, ys = track.arrays()
     if len(xs) < 3:
+        return False
+    small = float(np.median([d.area for d in track.detections])) < 3.0 * min_area
+    if small and len(frames) < 0.8 * (frames[-1] - frames[0] + 1):
         return False
     steps = np.hypot(np.diff(xs), np.diff(ys))
     travel = float(steps.sum() - steps.max())
@@ -360,6 +414,7 @@ class Tracking:
     busy_frames: int  # frames where foreground covers a large part of the image
     shifts: np.ndarray  # (T, 2) camera (dy, dx) per frame, analysis pixels, compensated
     frame_change: np.ndarray  # (T-1,) mean |difference| of consecutive analysis frames
+    min_area: float  # full-resolution px: the smallest blob accepted as a detection
 
 
 def track_objects(
@@ -376,11 +431,11 @@ def track_objects(
     if shifts.any():
         small = compensate(small, shifts)
         margin = math.ceil(float(np.abs(shifts).max())) + 1
-    background = background_median(small)
+    min_area = max(10, round(2e-4 * small.shape[1] * small.shape[2]))
+    background = without_resting_bodies(small, background_median(small), min_area)
     threshold = noise_threshold(small, background)
     height, width = frames.shape[1:3]
     diagonal = math.hypot(height, width) * scale
-    min_area = max(10, round(2e-4 * small.shape[1] * small.shape[2]))
     per_frame: list[list[Detection]] = []
     busy = 0
     for index, frame in enumerate(small):
@@ -395,7 +450,8 @@ def track_objects(
     tracks = associate(per_frame, diagonal)
     tracks = stitch_tracks(tracks, max_gap=max(2, round(0.25 * fps)))
     change = frame_change(small)
-    return Tracking(small, background, factor * scale, threshold, tracks, busy, shifts, change)
+    return Tracking(small, background, factor * scale, threshold, tracks, busy, shifts, change,
+                    min_area * (factor * scale) ** 2)
 
 
 def _clear_border(mask: np.ndarray, margin: int) -> None:
@@ -417,13 +473,23 @@ SHAKE_MAX_PX = 12
 
 
 def _profiles(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column profiles: the mean grey along each row / column of each frame.
+    """Row and column profiles: the mean of the middle half of the greys along each row /
+    column of each frame.
 
     A camera translation shifts the row profile by dy and the column profile by dx, so two
-    1-D searches replace one 2-D search.
+    1-D searches replace one 2-D search. The middle half leaves out a moving body: a plain
+    mean would carry a falling ball as a bump along the rows that a shift tries to follow.
     """
-    grey = small.astype(np.float32).mean(axis=3)
-    return grey.mean(axis=2), grey.mean(axis=1)
+    grey = small.sum(axis=3, dtype=np.uint16)  # three times the grey: sorts as integers
+    return _middle_mean(grey, axis=2) / 3.0, _middle_mean(grey, axis=1) / 3.0
+
+
+def _middle_mean(values: np.ndarray, axis: int) -> np.ndarray:
+    """Mean of the values between the lower and upper quartile along `axis`."""
+    ordered = np.sort(values, axis=axis)
+    size = values.shape[axis]
+    return np.asarray(np.take(ordered, np.arange(size // 4, size - size // 4), axis=axis)
+                      .mean(axis=axis))
 
 
 def _profile_shifts(profiles: np.ndarray, reference: np.ndarray) -> np.ndarray:

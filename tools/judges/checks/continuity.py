@@ -26,16 +26,18 @@ def position_noise(motion: TrackMotion) -> float:
 def near_ground(motion: TrackMotion) -> np.ndarray:
     """Samples down at the body's floor whose blob is not the whole body.
 
-    There a body touches its own shadow and the floor's edge, and where it comes to rest the
-    median background holds its image: its blob swells with the shadow or shrinks to the part
-    that differs, and the centroid bobs by up to a radius. Such a sample (within a radius of
-    the lowest level, its area off the track's usual by more than 30%) is no evidence of a
-    reversal. A whole blob at the floor still counts: shuffled low bounces show there too.
+    There a body touches its own shadow and the floor's edge: its blob swells with the shadow
+    or loses what matches the floor, and the centroid bobs by up to a radius. Such a sample
+    (within three radii of the lowest level, its area off the body's size in open air by
+    more than 30%) is no evidence of a reversal. A whole blob at the floor still counts:
+    shuffled low bounces show there too.
     """
     area = np.array([d.area for d in motion.track.detections], dtype=float)
-    usual = float(np.median(area)) if len(area) else 0.0
+    low = float(np.max(motion.y)) if len(area) else 0.0
+    aloft = area[motion.y < low - 3.0 * motion.radius]
+    usual = float(np.median(aloft if len(aloft) >= 5 else area)) if len(area) else 0.0
     odd = np.abs(area - usual) > 0.3 * usual
-    return np.asarray((motion.y > float(np.max(motion.y)) - motion.radius) & odd)
+    return np.asarray((motion.y > low - 3.0 * motion.radius) & odd)
 
 
 def frame_gravity(scene: Scene) -> float | None:
@@ -69,15 +71,16 @@ def reversal_events(motion: TrackMotion, gravity: float | None = None) -> list[f
     ground = near_ground(motion)
     events = []
     for i in range(len(vx) - 1):
-        if motion.rest[i] or motion.rest[i + 1] or ground[i : i + 3].any():
+        if ground[i : i + 3].any():
             continue
-        up_then_down = vy[i] < -floor and vy[i + 1] > floor and vy[i + 1] - vy[i] > change
+        # Nothing but gravity pulls a body down: a sudden downward kick is out of order.
+        kick = vy[i + 1] - vy[i] > change and not (motion.rest[i] or motion.rest[i + 1])
         flip = (
             vx[i] * vx[i + 1] < 0
             and min(abs(vx[i]), abs(vx[i + 1])) > floor
             and abs(vx[i + 1] - vx[i]) > change
         )
-        if up_then_down or flip:
+        if kick or flip:
             events.append(float(motion.t[i + 1]))
     return events
 

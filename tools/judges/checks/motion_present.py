@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
@@ -21,7 +23,9 @@ def stalls(motion: TrackMotion) -> list[tuple[float, float]]:
     """(start, end) times where a moving body stops dead mid-motion and later moves on.
 
     Real bodies slow down over several frames; a stall drops from full speed to exactly
-    nothing at once, holds, and resumes (repeated frames, a stuttering generator).
+    nothing at once, holds, and resumes (repeated frames, a stuttering generator). A slow
+    body stalls too: it then turns up where it would have been had it gone on, a leap of
+    the distance it lost.
     """
     span = np.maximum(np.diff(motion.frames), 1.0)
     step = np.hypot(np.diff(motion.x), np.diff(motion.y)) / span
@@ -35,12 +39,30 @@ def stalls(motion: TrackMotion) -> list[tuple[float, float]]:
         j = i
         while j < len(step) and still[j]:
             j += 1
-        sudden = i > 0 and j < len(step) and step[i - 1] >= fast and step[j] >= fast
+        after = step[j] if j < len(step) else 0.0
+        sudden = i > 0 and ((step[i - 1] >= fast and after >= fast) or _leaps(motion, i, j))
         # No rest test: a frozen stretch is flat, so it always looks like resting.
         if j - i >= MIN_STALL_STEPS and sudden:
             found.append((float(motion.t[i]), float(motion.t[j])))
         i = j
     return found
+
+
+def _leaps(motion: TrackMotion, i: int, j: int) -> bool:
+    """Whether a body still from sample `i` to `j` then turns up where its motion before
+    would have taken it by sample j + 1 (within half that distance, and at least 1.5 px)."""
+    if j + 1 >= len(motion.frames) or i < 1:
+        return False
+    k = max(0, i - 3)
+    span = motion.frames[i] - motion.frames[k]
+    vx, vy = (motion.x[i] - motion.x[k]) / span, (motion.y[i] - motion.y[k]) / span
+    if math.hypot(vx, vy) < 0.5:
+        return False
+    ahead = motion.frames[j + 1] - motion.frames[i]
+    dx, dy = motion.x[j + 1] - motion.x[i], motion.y[j + 1] - motion.y[i]
+    expected = math.hypot(vx * ahead, vy * ahead)
+    miss = math.hypot(dx - vx * ahead, dy - vy * ahead)
+    return bool(math.hypot(dx, dy) >= 1.5 and miss < 0.5 * expected)
 
 
 def repeated_frames(change: np.ndarray, fps: float) -> list[tuple[float, float]]:
