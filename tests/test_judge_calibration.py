@@ -77,8 +77,8 @@ def test_a_thrown_ball_that_shrinks_is_caught_though_it_ends_at_the_floor():
 
 
 def test_shuffled_frames_in_a_fall_and_in_a_roll_along_the_table_are_caught():
-    # A fall shuffled shows no rise turning into a fall, only kicks downward far beyond
-    # gravity; a roll along the table top shuffled flips back and forth on its support.
+    # Low bounces shuffled turn rises into falls at once above the floor; a roll along the
+    # table top shuffled flips back and forth on its support (once taken for resting).
     fall = _judged(violation="shuffled_frames", scene="drop", seed=143667987)
     roll = _judged(violation="shuffled_frames", scene="table", seed=681935513, size=(480, 270),
                    noise=5.0, crf=20, environment="mars")

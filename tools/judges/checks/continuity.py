@@ -55,8 +55,10 @@ def reversal_events(motion: TrackMotion, gravity: float | None = None) -> list[f
 
     A bounce turns a fall into a rise at once; nothing turns a rise into a fall at once (that
     is gravity's slow work at an apex, one `gravity` of speed per frame), and nothing flips
-    sideways motion back and forth in open air. Shuffled or out-of-order frames do both,
-    again and again. Thresholds sit well above the centroid noise, so slow motion counts too.
+    sideways motion back and forth in open air, nor along a support. Shuffled or
+    out-of-order frames do both, again and again. (A fall kicked faster at once is no
+    evidence of order: straight lines between keyframes do that, a gravity fault.)
+    Thresholds sit well above the centroid noise, so slow motion counts too.
     """
     if len(motion.x) < 3:
         return []
@@ -73,14 +75,15 @@ def reversal_events(motion: TrackMotion, gravity: float | None = None) -> list[f
     for i in range(len(vx) - 1):
         if ground[i : i + 3].any():
             continue
-        # Nothing but gravity pulls a body down: a sudden downward kick is out of order.
-        kick = vy[i + 1] - vy[i] > change and not (motion.rest[i] or motion.rest[i + 1])
+        settled = motion.rest[i] or motion.rest[i + 1]
+        up_then_down = (not settled and vy[i] < -floor and vy[i + 1] > floor
+                        and vy[i + 1] - vy[i] > change)
         flip = (
             vx[i] * vx[i + 1] < 0
             and min(abs(vx[i]), abs(vx[i + 1])) > floor
             and abs(vx[i + 1] - vx[i]) > change
         )
-        if kick or flip:
+        if up_then_down or flip:
             events.append(float(motion.t[i + 1]))
     return events
 
