@@ -125,7 +125,7 @@ def judge_frames(
     tracking = track_objects(frames, fps, max_side, scale)
     diagonal = math.hypot(*size)
     moving = [t for t in tracking.tracks if is_moving(t, diagonal, tracking.min_area)]
-    base |= _tracking_measurements(tracking, moving, fps, diagonal)
+    base |= _tracking_measurements(tracking, moving, fps)
     reason = _unreliable_reason(tracking, moving, count)
     if reason:
         extra = [frozen_video(plan, tracking.frame_change)] if not moving else []
@@ -246,9 +246,7 @@ def _unclear_verdict(
     return _verdict(rules, data, started)
 
 
-def _tracking_measurements(
-    tracking: Tracking, moving: list[Track], fps: float, diagonal: float
-) -> dict[str, Any]:
+def _tracking_measurements(tracking: Tracking, moving: list[Track], fps: float) -> dict[str, Any]:
     moving_ids = {t.id for t in moving}
     return {
         "analysis_factor": tracking.factor,

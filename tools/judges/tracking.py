@@ -122,21 +122,18 @@ def without_resting_bodies(small: np.ndarray, background: np.ndarray,
     for index, box in enumerate(ndimage.find_objects(labels), start=1):
         if box is None:
             continue
-        spot = labels[box] == index
-        if spot.sum() < min_area or spot.sum() > 0.25 * changed.size:
+        # The spot and a ring of scenery around it, within a window 3 px wider than the spot.
+        window = (slice(max(box[0].start - 3, 0), box[0].stop + 3),
+                  slice(max(box[1].start - 3, 0), box[1].stop + 3))
+        spot = labels[window] == index
+        size = int(spot.sum())
+        if size < min_area or size > 0.25 * changed.size:
             continue
-        grown = (slice(max(box[0].start - 3, 0), box[0].stop + 3),
-                 slice(max(box[1].start - 3, 0), box[1].stop + 3))
-        inside = np.zeros(changed.shape, dtype=bool)
-        inside[box] = spot
-        ring = ndimage.binary_dilation(inside[grown], iterations=3) & ~inside[grown]
-        views = [early, late]
-        misfit = [
-            float(np.abs(view[inside].astype(float).mean(axis=0)
-                         - view[grown][ring].astype(float).mean(axis=0)).max())
-            for view in views
-        ]
-        out[inside] = views[int(np.argmin(misfit))][inside]
+        ring = ndimage.binary_dilation(spot, iterations=3) & ~spot
+        views = [early[window], late[window]]
+        misfit = [float(np.abs(view[spot].astype(float).mean(axis=0)
+                               - view[ring].astype(float).mean(axis=0)).max()) for view in views]
+        out[window][spot] = views[int(np.argmin(misfit))][spot]
     return out
 
 
