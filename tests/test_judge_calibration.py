@@ -103,3 +103,12 @@ def test_a_slow_roll_that_freezes_and_leaps_ahead_is_caught_and_a_settling_ball_
     settling = _judged(violation=None, scene="drop", seed=909003241, crf=34, shake_px=2.0)
     assert frozen["rules"]["motion_present"][0] == "violated"  # type: ignore[index]
     assert settling["rules"]["motion_present"][0] == "followed"  # type: ignore[index]
+
+
+def test_a_ball_that_comes_to_rest_late_on_a_textured_floor_does_not_vanish():
+    # Picked by a spot's mean against its surroundings, the wallpaper's blocks made the
+    # resting ball the likelier "scenery": the background then held the ball, and the ball
+    # vanished where it came to rest.
+    result = _judged(violation=None, scene="drop", seed=680464543, texture=True,
+                     environment="underwater")
+    assert result["rules"]["permanence"][0] == "followed", result["rules"]["permanence"]
