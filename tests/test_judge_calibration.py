@@ -112,3 +112,32 @@ def test_a_ball_that_comes_to_rest_late_on_a_textured_floor_does_not_vanish():
     result = _judged(violation=None, scene="drop", seed=680464543, texture=True,
                      environment="underwater")
     assert result["rules"]["permanence"][0] == "followed", result["rules"]["permanence"]
+
+
+def test_a_shaken_camera_holding_still_is_not_a_repeated_frame_while_the_ball_moves():
+    # The camera kept its place for four frames at the top of a slow moon bounce: the picture
+    # went as quiet as a freeze, but the tracked ball went on moving through it.
+    shaken = _judged(violation=None, scene="drop", seed=840300316, crf=28, shake_px=3.0,
+                     texture=True, environment="moon")
+    frozen = _judged(violation="frozen_frames", scene="drop", seed=840300316, crf=28,
+                     shake_px=3.0, texture=True, environment="moon")
+    assert shaken["rules"]["motion_present"][0] == "followed", shaken["rules"]["motion_present"]
+    assert frozen["rules"]["motion_present"][0] == "violated"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        # Shake compensation a fraction of a pixel off left the floor line in some frames'
+        # masks; the resting ball joined it and "jumped 36 px" along it.
+        {"scene": "drop", "seed": 749303589, "shake_px": 3.0, "environment": "mars"},
+        # H.264 drew the table top a little differently in the first 8 frames; the ball rolling
+        # along it joined that line and "sped up on the flat".
+        {"scene": "table", "seed": 336914671, "size": (480, 270), "noise": 5.0, "crf": 28,
+         "environment": "space_station"},
+    ],
+)
+def test_a_ball_along_a_hard_edge_does_not_join_the_edge_line(spec):
+    result = _judged(violation=None, **spec)
+    violated = {k: v for k, v in result["rules"].items() if v[0] == "violated"}  # type: ignore[attr-defined]
+    assert not violated, violated

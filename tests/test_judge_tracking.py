@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from tests.synthetic_clips import render
 from tools.judges.motion import (
@@ -30,6 +31,7 @@ from tools.judges.tracking import (
     stitch_tracks,
     track_objects,
     without_resting_bodies,
+    without_thin_lines,
 )
 
 
@@ -189,3 +191,16 @@ def test_a_ball_that_comes_to_rest_is_seen_whole_where_it_rests():
     disc = np.pi * radius**2
     assert all(abs(d.area - disc) < 0.25 * disc for d in resting)
     assert all(abs(d.y - (floor_y - radius)) < 1.5 for d in resting)
+
+
+def test_thin_lines_leave_the_mask_and_a_body_touching_one_keeps_its_shape():
+    mask = np.zeros((60, 120), dtype=bool)
+    yy, xx = np.mgrid[:60, :120]
+    disc = np.hypot(yy - 30, xx - 40) <= 6
+    mask |= disc
+    mask[36, :] = True  # a one-pixel edge line touching the disc's bottom
+    mask[10:12, 70:110] = True  # a two-pixel line on its own
+    kept = without_thin_lines(mask)
+    assert not kept[36, 60:].any() and not kept[10:12].any()
+    assert kept[disc].mean() > 0.9
+    assert not (kept & ~ndimage.binary_dilation(disc, iterations=2)).any()
