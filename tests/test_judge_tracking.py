@@ -24,6 +24,7 @@ from tools.judges.tracking import (
     detect_objects,
     downscale,
     estimate_shifts,
+    extend_backwards,
     foreground_mask,
     is_moving,
     noise_threshold,
@@ -204,3 +205,16 @@ def test_thin_lines_leave_the_mask_and_a_body_touching_one_keeps_its_shape():
     assert not kept[36, 60:].any() and not kept[10:12].any()
     assert kept[disc].mean() > 0.9
     assert not (kept & ~ndimage.binary_dilation(disc, iterations=2)).any()
+
+
+def test_a_body_that_enters_fast_is_followed_back_to_its_first_sighting():
+    # Its first steps are longer than a one-sighting track may link (no speed known yet), so
+    # it is first linked at frame 3; its motion then leads back to frames 2, 1 and 0.
+    ys = [20, 48, 72, 92, 108, 120, 128, 132]
+    per_frame = [[_det(f, 100.0, y, area=100.0)] for f, y in enumerate(ys)]
+    per_frame[1].append(_det(1, 100.0, 50.0, colour=(0, 0, 200), area=100.0))  # another body
+    tracks = stitch_tracks(associate(per_frame, 400.0), max_gap=2)
+    assert [t.first.frame for t in tracks] == [3]
+    extend_backwards(tracks, per_frame)
+    assert [d.y for d in tracks[0].detections] == ys
+    assert tracks[0].detections[1].colour == (200, 0, 0)

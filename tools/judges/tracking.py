@@ -395,6 +395,40 @@ def stitch_tracks(tracks: Sequence[Track], max_gap: int, min_length: int = 3) ->
     return merged
 
 
+def extend_backwards(tracks: Sequence[Track], detections: Sequence[Sequence[Detection]]) -> None:
+    """Prepends to each track the sightings before its start that its motion leads back to.
+
+    A track's first link is gated without any speed known, so a body that enters the clip
+    already fast is picked up only a few frames late, and its first sightings are left over
+    as too-short tracks; then it seems to appear in the middle of the frame, and its start
+    (where a wrong fall shows) goes unmeasured. Once a track has two sightings its velocity
+    is known: a leftover sighting where it leads back to, within half a step or a radius,
+    and looking the same, is the body (in place).
+    """
+    used = {id(d) for t in tracks for d in t.detections}
+    for track in tracks:
+        while len(track.detections) >= 2 and track.first.frame > 0:
+            a, b = track.detections[0], track.detections[1]
+            span = b.frame - a.frame
+            vx, vy = (b.x - a.x) / span, (b.y - a.y) / span
+            px, py = a.x - vx, a.y - vy
+            gate = max(a.radius, 0.5 * math.hypot(vx, vy))
+            near = [
+                (math.hypot(d.x - px, d.y - py), i)
+                for i, d in enumerate(detections[a.frame - 1])
+                if id(d) not in used
+                and abs(math.log(max(d.area, 1.0) / max(a.area, 1.0))) < math.log(2.0)
+                and colour_distance(d.colour, a.colour) < 0.15
+            ]
+            dist, index = min(near, default=(math.inf, -1))
+            if dist > gate:
+                break
+            found = detections[a.frame - 1][index]
+            used.add(id(found))
+            track.detections.insert(0, found)
+            track.joins[:] = [j + 1 for j in track.joins]
+
+
 def is_moving(track: Track, diagonal: float, min_area: float = 0.0) -> bool:
     """True when the track travels further than its own size, not counting its largest step.
 
@@ -464,6 +498,7 @@ def track_objects(
         )
     tracks = associate(per_frame, diagonal)
     tracks = stitch_tracks(tracks, max_gap=max(2, round(0.25 * fps)))
+    extend_backwards(tracks, per_frame)
     change = frame_change(small)
     return Tracking(small, background, factor * scale, threshold, tracks, busy, shifts, change,
                     min_area * (factor * scale) ** 2)
