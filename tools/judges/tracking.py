@@ -403,7 +403,7 @@ def extend_backwards(tracks: Sequence[Track], detections: Sequence[Sequence[Dete
     as too-short tracks; then it seems to appear in the middle of the frame, and its start
     (where a wrong fall shows) goes unmeasured. Once a track has two sightings its velocity
     is known: a leftover sighting where it leads back to, within half a step or a radius,
-    and looking the same, is the body (in place).
+    and looking the same, is the body. Changes the tracks in place.
     """
     used = {id(d) for t in tracks for d in t.detections}
     for track in tracks:
@@ -513,8 +513,10 @@ def without_thin_lines(mask: np.ndarray) -> np.ndarray:
     the first keyframe's rendering). It happens in a minority of frames, so the noise
     threshold does not learn it. A body on or beside that edge joins the line: its blob
     doubles, its centre runs off along the line, and a ball rolling evenly "speeds up" or
-    one at rest "jumps". Any body the tracker can follow is thicker than 3 px (the smallest
-    accepted blob is 10 px), so it keeps its shape, less a corner pixel here and there.
+    one at rest "jumps". A body's blob is nearly always 3 px thick somewhere (the smallest
+    accepted blob, 10 px, is a disc 3.6 px across), so it keeps its shape, less a corner
+    pixel here and there; a sliver thinner everywhere is lost, and such slivers come from
+    edges far more often than from bodies.
     """
     core = ndimage.minimum_filter(mask.view(np.uint8), size=3, mode="constant", cval=0)
     return ndimage.maximum_filter(core, size=3).astype(bool)
