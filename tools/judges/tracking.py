@@ -364,8 +364,13 @@ def _stitchable(a: Track, b: Track, max_gap: int) -> bool:
         return False
     if a.last.at_edge and b.first.at_edge:
         return False
-    size = abs(math.log(max(b.first.area, 1.0) / max(a.last.area, 1.0)))
-    return size < math.log(2.0) and colour_distance(a.last.colour, b.first.colour) < 0.15
+    return _same_look(a.last, b.first)
+
+
+def _same_look(a: Detection, b: Detection) -> bool:
+    """Whether two sightings could be one body: area within a factor of 2, colour close."""
+    size = abs(math.log(max(b.area, 1.0) / max(a.area, 1.0)))
+    return size < math.log(2.0) and colour_distance(a.colour, b.colour) < 0.15
 
 
 def stitch_tracks(tracks: Sequence[Track], max_gap: int, min_length: int = 3) -> list[Track]:
@@ -416,9 +421,7 @@ def extend_backwards(tracks: Sequence[Track], detections: Sequence[Sequence[Dete
             near = [
                 (math.hypot(d.x - px, d.y - py), i)
                 for i, d in enumerate(detections[a.frame - 1])
-                if id(d) not in used
-                and abs(math.log(max(d.area, 1.0) / max(a.area, 1.0))) < math.log(2.0)
-                and colour_distance(d.colour, a.colour) < 0.15
+                if id(d) not in used and _same_look(a, d)
             ]
             dist, index = min(near, default=(math.inf, -1))
             if dist > gate:
