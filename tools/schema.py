@@ -157,6 +157,11 @@ class RuleVerdict(BaseModel):
     confidence: float = Field(ge=0, le=1)
     evidence: str = ""
     span: tuple[float, float] | None = Field(None, description="Time span in seconds, if any.")
+    where: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The stretches of tracked bodies that show it (track, t0, t1, kind), so a "
+        "person can check it: the report draws each on a frame of the video.",
+    )
 
 
 class Verdict(BaseModel):
@@ -166,6 +171,11 @@ class Verdict(BaseModel):
     score: float = Field(ge=0, le=1, description="Overall score used to rank candidates.")
     physics: float = Field(ge=0, le=1)
     adherence: float | None = Field(None, ge=0, le=1)
+    coverage: float | None = Field(
+        None, ge=0, le=1,
+        description="Share of the moving bodies' time the judge could check; None when the "
+        "judge does not measure it. A verdict that checked little cannot reach a target.",
+    )
     rules: list[RuleVerdict] = Field(default_factory=list)
     measurements: dict[str, Any] = Field(default_factory=dict)
     cost: Ledger = Field(default_factory=Ledger)

@@ -26,6 +26,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.errors import BadInputError
+from tools.judges.accounting import Account, Body, Physics, account
 from tools.judges.checks import (
     CHECKS,
     RULE_TEXT,
@@ -36,6 +37,8 @@ from tools.judges.checks import (
     verdict,
 )
 from tools.judges.checks.base import rnd
+from tools.judges.checks.continuity import near_ground, position_noise
+from tools.judges.checks.gravity import expected_accel
 from tools.judges.motion import (
     airborne_runs,
     fit_segment,
@@ -43,6 +46,7 @@ from tools.judges.motion import (
     rest_mask,
     step_ratios,
 )
+from tools.judges.surfaces import SurfaceFinder
 from tools.judges.tracking import (
     ANALYSIS_MAX_SIDE,
     Track,
@@ -131,10 +135,43 @@ def judge_frames(
         extra = [frozen_video(plan, tracking.frame_change)] if not moving else []
         return _unclear_verdict(reason, base, started, extra)
     motions = [analyse_track(track, fps, diagonal) for track in moving]
-    scene = Scene(tracking, motions, plan, fps, size, count, base)
+    whole = account_motions(motions, tracking, plan, diagonal)
+    base["account"] = whole.as_dict()
+    scene = Scene(tracking, motions, plan, fps, size, count, base, whole)
     wanted = [r for r in CHECKS if r != "trajectory" or reference_paths(plan)]
     rules = [CHECKS[rule_id](scene) for rule_id in wanted]
-    return _verdict(rules, base, started)
+    return _verdict(rules, base, started, whole.coverage)
+
+
+def account_motions(
+    motions: list[TrackMotion], tracking: Tracking, plan: ShotPlan | None, diagonal: float
+) -> Account:
+    """The whole-track account of the moving bodies (see `tools.judges.accounting`)."""
+    expected, weightless = expected_accel(plan)
+    physics = Physics(
+        gravity=None if weightless else expected,
+        weightless=weightless,
+        fluid=plan is not None and plan.environment == "underwater",
+        diagonal=diagonal,
+        support=SurfaceFinder(tracking.background, tracking.factor),
+    )
+    return account([_body(m) for m in motions], physics)
+
+
+def _body(motion: TrackMotion) -> Body:
+    """A track as accounting sees it: without the sightings down at the floor whose blob is
+    not the whole body (merged with its shadow, cut by the floor's edge), whose centres bob by
+    up to a radius and would read as accelerations; unless they are most of the track."""
+    keep = ~near_ground(motion)
+    if keep.sum() < max(MIN_FRAMES, 0.5 * len(keep)):
+        keep[:] = True
+    keep[[0, -1]] = True  # the track's time span stays whole
+    index = np.flatnonzero(keep)
+    jumps = [float(j["t1"]) for j in motion.jumps]
+    breaks = sorted({int(np.searchsorted(motion.t[index], t - 1e-6)) for t in jumps})
+    return Body(motion.track.id, motion.t[index], motion.x[index], motion.y[index],
+                motion.radius, position_noise(motion), np.zeros(len(index), dtype=bool),
+                breaks=breaks)
 
 
 def _unreliable_reason(tracking: Tracking, moving: list[Track], count: int) -> str | None:
@@ -214,7 +251,9 @@ def physics_score(rules: list[RuleVerdict]) -> float:
     return base * penalty
 
 
-def _verdict(rules: list[RuleVerdict], data: dict[str, Any], started: float) -> Verdict:
+def _verdict(
+    rules: list[RuleVerdict], data: dict[str, Any], started: float, coverage: float = 0.0
+) -> Verdict:
     score = physics_score(rules)
     seconds = time.perf_counter() - started
     data["judge_seconds"] = rnd(seconds)
@@ -223,6 +262,7 @@ def _verdict(rules: list[RuleVerdict], data: dict[str, Any], started: float) -> 
         score=score,
         physics=score,
         adherence=None,
+        coverage=round(coverage, 4),
         rules=rules,
         measurements=data,
         cost=Ledger(seconds=seconds),

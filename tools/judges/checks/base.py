@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from tools.judges.accounting import Account
 from tools.judges.motion import SegmentFit
 from tools.judges.tracking import Track, Tracking
 from tools.schema import RuleStatus, RuleVerdict, ShotPlan
@@ -55,6 +56,7 @@ class Scene:
     size: tuple[int, int]  # full-resolution width, height
     count: int  # frames analysed
     data: dict[str, Any]
+    account: Account | None = None  # every moving body's track, explained piece by piece
 
     @property
     def duration(self) -> float:
@@ -67,6 +69,7 @@ def verdict(
     confidence: float,
     evidence: str,
     span: tuple[float, float] | None = None,
+    where: list[dict[str, Any]] | None = None,
 ) -> RuleVerdict:
     """A RuleVerdict with the rule's standard text and rounded numbers."""
     return RuleVerdict(
@@ -76,6 +79,7 @@ def verdict(
         confidence=round(min(max(confidence, 0.0), 1.0), 3),
         evidence=evidence,
         span=(round(span[0], 3), round(span[1], 3)) if span else None,
+        where=where or [],
     )
 
 

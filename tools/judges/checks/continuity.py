@@ -95,7 +95,9 @@ def _out_of_order(scene: Scene) -> tuple[int, float, float, int] | None:
     a shuffle that breaks a track into pieces spreads its reversals over them.
     """
     gravity = frame_gravity(scene)
-    events = sorted((t, m.track.id) for m in scene.motions for t in reversal_events(m, gravity))
+    corners = _corners(scene)
+    events = sorted((t, m.track.id) for m in scene.motions for t in reversal_events(m, gravity)
+                    if not any(abs(t - c) <= 1.5 / scene.fps for c in corners.get(m.track.id, [])))
     best = None
     for i, (start, _) in enumerate(events):
         burst = [e for e in events[i:] if e[0] - start <= 1.0]
@@ -107,6 +109,19 @@ def _out_of_order(scene: Scene) -> tuple[int, float, float, int] | None:
             tracks = [track for _, track in burst]
             best = (max(set(tracks), key=tracks.count), burst[0][0], burst[-1][0], len(burst))
     return best
+
+
+def _corners(scene: Scene) -> dict[int, list[float]]:
+    """Times, per track, of the corners that join two long smooth stretches: a keyframe
+    interpolator's turn at an apex. Gravity reports those; they say nothing of frame order,
+    which jerks a body back and forth within a few frames."""
+    found: dict[int, list[float]] = {}
+    if scene.account is None:
+        return found
+    for piece in scene.account.pieces:
+        if piece.kind in ("sharp_turn", "sideways_flip") and piece.numbers.get("span_s", 0) >= 0.15:
+            found.setdefault(piece.track, []).append(piece.t0)
+    return found
 
 
 def check_continuity(scene: Scene) -> RuleVerdict:
