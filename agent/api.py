@@ -196,7 +196,8 @@ def judge_video(
 ) -> Verdict:
     """Judges any video file; with a prompt, the rules the planner derives from it are checked.
 
-    The video's scale is unknown, so measured rates are compared scale-free.
+    The video's scale is unknown, so measured rates are compared scale-free, and the prompt's
+    simulated scene only as far as it holds whatever the heights and materials.
 
     Example:
         >>> from agent import judge_video
@@ -210,7 +211,9 @@ def judge_video(
     plan: ShotPlan | None = None
     if prompt is not None:
         planner = registry.resolve("planner", "studio")
-        plan = planner.plan(_request(prompt)).model_copy(update={"px_per_m": None, "scene": None})
+        # The video's scale is unknown; the scene stays, for the `trajectory` rule to compare
+        # what it can without one.
+        plan = planner.plan(_request(prompt)).model_copy(update={"px_per_m": None})
     backend = registry.resolve("judge", judge)
     verdict: Verdict = backend.judge(video, plan)
     return verdict

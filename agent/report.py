@@ -291,7 +291,25 @@ def _candidate_html(cid: str, video: str, error: str | None, verdict: Verdict | 
     strip = filmstrip_data_url(Path(video))
     body = (f'<img class="filmstrip" alt="filmstrip of {_e(cid)}" src="{strip}">' if strip
             else '<p class="muted">(video unreadable)</p>')
-    return head + body + (_rules_table(verdict) if verdict else "") + "</div>"
+    return head + body + (_rules_table(verdict) if verdict else "") + (
+        _evidence_html(Path(video), verdict) if verdict else "") + "</div>"
+
+
+def _evidence_html(video: Path, verdict: Verdict) -> str:
+    """Each violated rule's stretches, drawn on the video (see `agent.evidence`)."""
+    from agent.evidence import evidence_pictures
+
+    blocks = []
+    for rule in verdict.rules:
+        if rule.status != "violated":
+            continue
+        pictures = evidence_pictures(video, verdict, rule)
+        if pictures:
+            images = "".join(f'<img class="evidence" alt="{_e(rule.id)} evidence" src="{p}">'
+                             for p in pictures)
+            blocks.append(f'<div><b>{_e(rule.id)}</b>: what the judge saw (tracked path in '
+                          f'red over each flagged stretch)<br>{images}</div>')
+    return "".join(blocks)
 
 
 def _rules_table(verdict: Verdict) -> str:

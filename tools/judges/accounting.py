@@ -365,7 +365,7 @@ def classify_motion(s: Stretch, physics: Physics, gravity: float | None) -> Piec
     drop = float(np.ptp(s.y))
     v0, v1 = s.fy.velocity_at(t0), s.fy.velocity_at(t1)
     facts = _numbers(accel_px_s2=a, accel_se_px_s2=se, drop_px=drop, v0_px_s=v0, v1_px_s=v1,
-                     points=n)
+                     points=n, whole=float(s.whole))
     still = max(1.5, 2.5 * body.noise, 0.15 * body.radius)
     if drop <= still and float(np.ptp(s.x)) <= still:
         rest = classify_rest(s, physics)
@@ -511,15 +511,55 @@ class Account:
         }
 
 
+def swing_pivot(body: Body) -> tuple[float, float, float] | None:
+    """(x, y, length) of the pivot a body swings about, when its path is an arc below one.
+
+    A pendulum's bob, a swing's seat or a ball rolling in a bowl moves back and forth on a
+    circle whose centre lies above it; its turning points are the ends of the arc, where it
+    stops and comes back, with nothing under it. A falling, bouncing or thrown body's path
+    is no such arc (a throw's circle would have its centre below the path).
+    """
+    x, y = body.x, body.y
+    if len(x) < 2 * MIN_POINTS or float(np.ptp(x)) < 4.0 * body.radius:
+        return None
+    design = np.column_stack([x, y, np.ones_like(x)])
+    coef, *_ = np.linalg.lstsq(design, -(x**2 + y**2), rcond=None)
+    cx, cy = -coef[0] / 2.0, -coef[1] / 2.0
+    square = cx**2 + cy**2 - coef[2]
+    if not np.isfinite(square) or square <= 0:
+        return None
+    length = math.sqrt(square)
+    off = np.hypot(x - cx, y - cy) - length
+    rms = float(np.sqrt(np.mean(off**2)))
+    angles = np.arctan2(x - cx, y - cy)
+    turns = int(np.sum(np.diff(np.sign(np.diff(x))) != 0))
+    above = cy < float(np.min(y)) - 0.5 * length
+    if above and rms <= max(3.0 * body.noise, 0.03 * length, 2.0) and np.ptp(angles) >= 0.15 \
+            and turns >= 2:
+        return float(cx), float(cy), length
+    return None
+
+
+def _swing_piece(body: Body, pivot: tuple[float, float, float]) -> Piece:
+    numbers = _numbers(pivot_x_px=pivot[0], pivot_y_px=pivot[1], length_px=pivot[2])
+    return Piece(body.track, "swing", float(body.t[0]), float(body.t[-1]), numbers)
+
+
 def account(bodies: Sequence[Body], physics: Physics) -> Account:
     """Explains every body's whole track; see the module docstring."""
     parts = {b.track: stretches(b, physics.diagonal) for b in bodies}
-    found = clip_gravity([s for ss in parts.values() for s in ss])
+    pivots = {b.track: swing_pivot(b) for b in bodies}
+    found = clip_gravity([s for k, ss in parts.items() if pivots[k] is None for s in ss])
     gravity, source = (physics.gravity, "plan") if physics.gravity else (found, "clip")
     if physics.weightless:
         gravity, source = 0.0, "plan"
     pieces: list[Piece] = []
-    for ss in parts.values():
+    for body in bodies:
+        ss = parts[body.track]
+        pivot = pivots[body.track]
+        if pivot is not None:
+            pieces.append(_swing_piece(body, pivot))
+            continue
         for i, s in enumerate(ss):
             pieces.append(classify_rest(s, physics) if s.rest
                           else classify_motion(s, physics, gravity))

@@ -17,6 +17,7 @@ Unclear rules weigh a quarter and pull the base gently toward 0.5.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from pathlib import Path
@@ -27,13 +28,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tools.errors import BadInputError
 from tools.judges.accounting import Account, Body, Physics, account
+from tools.judges.agents import Sightings, carried
+from tools.judges.camera import find_cuts
 from tools.judges.checks import (
     CHECKS,
     RULE_TEXT,
     Scene,
     TrackMotion,
     frozen_video,
-    reference_paths,
+    has_reference,
     verdict,
 )
 from tools.judges.checks.base import rnd
@@ -58,7 +61,8 @@ from tools.media import read_video, video_size
 from tools.schema import Ledger, RuleVerdict, ShotPlan, Verdict
 
 MIN_FRAMES = 8
-MAX_MOVING_TRACKS = 6
+MAX_SALIENT = 4  # bodies followed at most: a clip's subjects, not its scenery's flicker
+SALIENT_SHARE = 0.3
 
 
 class KinematicsOptions(BaseModel):
@@ -126,21 +130,96 @@ def judge_frames(
     }
     if count < MIN_FRAMES:
         return _unclear_verdict(f"only {count} frames: too few to measure motion", base, started)
+    cuts = find_cuts(frames[:, ::4, ::4])
+    if cuts:
+        return _judge_shots(frames, fps, plan, max_side, scale, cuts, base, started)
+    rules, coverage = _judge_shot(frames, fps, plan, max_side, scale, base)
+    if coverage is None:
+        return _unclear_verdict(base["unreliable_reason"], base, started, rules)
+    return _verdict(rules, base, started, coverage)
+
+
+def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side: int,
+                scale: float, data: dict[str, Any]) -> tuple[list[RuleVerdict], float | None]:
+    """The rules for one shot, filling `data` with its measurements; coverage None (and the
+    few rules known without tracks) when its tracks cannot be trusted."""
+    count, height, width = frames.shape[:3]
+    size = (round(width * scale), round(height * scale))
     tracking = track_objects(frames, fps, max_side, scale)
     diagonal = math.hypot(*size)
-    moving = [t for t in tracking.tracks if is_moving(t, diagonal, tracking.min_area)]
-    base |= _tracking_measurements(tracking, moving, fps)
+    movers = [t for t in tracking.tracks if is_moving(t, diagonal, tracking.min_area)]
+    agents = [t for t in movers if is_agent(t)]
+    moving = salient([t for t in movers if t not in agents], count, diagonal)
+    data |= _tracking_measurements(tracking, moving, fps)
+    data["movers_ignored"] = len(movers) - len(moving) - len(agents)
+    data["agents"] = [t.id for t in agents]
+    if tracking.camera:
+        data["camera"] = tracking.camera
     reason = _unreliable_reason(tracking, moving, count)
     if reason:
-        extra = [frozen_video(plan, tracking.frame_change)] if not moving else []
-        return _unclear_verdict(reason, base, started, extra)
+        data["unreliable_reason"] = reason
+        return ([frozen_video(plan, tracking.frame_change)] if not moving else []), None
     motions = [analyse_track(track, fps, diagonal) for track in moving]
     whole = account_motions(motions, tracking, plan, diagonal)
-    base["account"] = whole.as_dict()
-    scene = Scene(tracking, motions, plan, fps, size, count, base, whole)
-    wanted = [r for r in CHECKS if r != "trajectory" or reference_paths(plan)]
-    rules = [CHECKS[rule_id](scene) for rule_id in wanted]
-    return _verdict(rules, base, started, whole.coverage)
+    data["account"] = whole.as_dict()
+    scene = Scene(tracking, motions, plan, fps, size, count, data, whole)
+    wanted = [r for r in CHECKS if r != "trajectory" or has_reference(plan)]
+    return [CHECKS[rule_id](scene) for rule_id in wanted], whole.coverage
+
+
+def is_agent(track: Track) -> bool:
+    """Whether a mover reaches in from the frame's edge most of the time: an arm and hand, a
+    person, a tool held from outside the picture. It moves bodies; it is not one of them."""
+    dets = track.detections
+    return len(dets) >= 3 and sum(d.at_edge for d in dets) >= 0.5 * len(dets)
+
+
+def _judge_shots(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side: int,
+                 scale: float, cuts: list[int], base: dict[str, Any],
+                 started: float) -> Verdict:
+    """An edited clip: each shot judged on its own (a cut is no teleport), then one verdict.
+
+    A rule is violated when it is in some shot, followed when it is in some and violated in
+    none; spans are given in the whole clip's time. The plan's simulation is not compared:
+    which shot shows which part of it is unknown.
+    """
+    bounds = [0, *cuts, len(frames)]
+    shot_plan = plan.model_copy(update={"scene": None}) if plan is not None else None
+    shots: list[dict[str, Any]] = []
+    per_rule: dict[str, list[RuleVerdict]] = {}
+    weighted = total = 0.0
+    for a, b in itertools.pairwise(bounds):
+        data: dict[str, Any] = {"t0": rnd(a / fps), "t1": rnd(b / fps)}
+        rules, coverage = _judge_shot(frames[a:b], fps, shot_plan, max_side, scale, data)
+        shots.append(data)
+        seconds = (b - a) / fps
+        weighted += (coverage or 0.0) * seconds
+        total += seconds
+        for rule in rules:
+            per_rule.setdefault(rule.id, []).append(_shifted(rule, a / fps, len(shots)))
+    base["shots"] = shots
+    base["cuts_s"] = [rnd(c / fps) for c in cuts]
+    rules = [_combined(rule_id, per_rule.get(rule_id, [])) for rule_id in RULE_TEXT
+             if rule_id != "trajectory"]
+    return _verdict(rules, base, started, weighted / total if total else 0.0)
+
+
+def _shifted(rule: RuleVerdict, offset: float, shot: int) -> RuleVerdict:
+    span = (rule.span[0] + offset, rule.span[1] + offset) if rule.span else None
+    where = [{**w, "t0": rnd(w["t0"] + offset), "t1": rnd(w["t1"] + offset)}
+             for w in rule.where]
+    return rule.model_copy(update={"span": span, "where": where,
+                                   "evidence": f"shot {shot}: {rule.evidence}"})
+
+
+def _combined(rule_id: str, answers: list[RuleVerdict]) -> RuleVerdict:
+    for status in ("violated", "followed"):
+        found = [r for r in answers if r.status == status]
+        if found:
+            return max(found, key=lambda r: r.confidence)
+    if answers:
+        return max(answers, key=lambda r: r.confidence)
+    return verdict(rule_id, "unclear", 0.1, "no shot could measure it")
 
 
 def account_motions(
@@ -155,10 +234,11 @@ def account_motions(
         diagonal=diagonal,
         support=SurfaceFinder(tracking.background, tracking.factor),
     )
-    return account([_body(m) for m in motions], physics)
+    seen = Sightings(tracking.tracks)
+    return account([_body(m, carried(m.track, seen)) for m in motions], physics)
 
 
-def _body(motion: TrackMotion) -> Body:
+def _body(motion: TrackMotion, held: np.ndarray) -> Body:
     """A track as accounting sees it: without the sightings down at the floor whose blob is
     not the whole body (merged with its shadow, cut by the floor's edge), whose centres bob by
     up to a radius and would read as accelerations; unless they are most of the track."""
@@ -170,8 +250,7 @@ def _body(motion: TrackMotion) -> Body:
     jumps = [float(j["t1"]) for j in motion.jumps]
     breaks = sorted({int(np.searchsorted(motion.t[index], t - 1e-6)) for t in jumps})
     return Body(motion.track.id, motion.t[index], motion.x[index], motion.y[index],
-                motion.radius, position_noise(motion), np.zeros(len(index), dtype=bool),
-                breaks=breaks)
+                motion.radius, position_noise(motion), held[index], breaks=breaks)
 
 
 def _unreliable_reason(tracking: Tracking, moving: list[Track], count: int) -> str | None:
@@ -183,9 +262,62 @@ def _unreliable_reason(tracking: Tracking, moving: list[Track], count: int) -> s
         )
     if not moving:
         return "no moving object large enough to track was found"
-    if len(moving) > MAX_MOVING_TRACKS:
-        return f"{len(moving)} moving regions found: too many to follow reliably"
     return None
+
+
+def body_like(track: Track, diagonal: float) -> bool:
+    """Whether a moving region behaves like one body the rules can speak of.
+
+    A body is seen in most frames of its span, fills a good part of its box (a net's mesh,
+    a spray of shards or a blade of grass does not), keeps its size from one frame to the
+    next (a morph is a trend, not a flicker), and goes somewhere: its position ranges over
+    more than its own size. Regions that fail are flicker of the scenery, piles that shift
+    as pieces settle, or several things merging and parting: measuring their kinematics
+    would report the segmentation's faults as the video's.
+    """
+    dets = track.detections
+    span = dets[-1].frame - dets[0].frame + 1
+    if len(dets) < 0.6 * span:
+        return False
+    areas = np.array([d.area for d in dets])
+    boxes = np.array([max((d.bbox[2] - d.bbox[0]) * (d.bbox[3] - d.bbox[1]), 1.0)
+                      for d in dets])
+    if float(np.median(areas / boxes)) < 0.25:
+        return False
+    if len(areas) > 2 and float(np.median(np.abs(np.diff(np.log(areas))))) > 0.2:
+        return False
+    _, xs, ys = track.arrays()
+    return max(float(np.ptp(xs)), float(np.ptp(ys))) >= max(1.5 * track.radius, 0.02 * diagonal)
+
+
+def salient(movers: list[Track], count: int, diagonal: float) -> list[Track]:
+    """The bodies worth following when many regions move, as in most generated clips: the
+    largest, longest-seen movers that travel and look like bodies (`body_like`), at most
+    `MAX_SALIENT` of them.
+
+    Waving grass, flickering texture and shimmering water make many small regions that come
+    and go; a subject is big, stays in view and goes somewhere. A body scores by its size,
+    the share of the clip it is seen in, and how far it travels for its size; when there are
+    more than `MAX_SALIENT`, those scoring under a third of the best are left out too (the
+    verdict says how many).
+    """
+    def score(track: Track) -> float:
+        _, xs, ys = track.arrays()
+        steps = np.hypot(np.diff(xs), np.diff(ys))
+        travel = float(steps.sum() - steps.max()) if len(steps) else 0.0
+        seen = len(track.detections) / max(count, 1)
+        return track.radius * seen * min(3.0, travel / max(2.0 * track.radius, 1e-9))
+
+    if len(movers) <= MAX_SALIENT:
+        return movers  # a few movers: each is a body, or the pieces a fault broke one into
+    bodies = [t for t in movers if body_like(t, diagonal)]
+    if len(bodies) <= MAX_SALIENT:
+        return bodies
+    scores = [score(t) for t in bodies]
+    best = max(scores)
+    cut = sorted(scores, reverse=True)[min(MAX_SALIENT, len(scores)) - 1]
+    return [t for sc, t in zip(scores, bodies, strict=True)
+            if sc >= max(cut, SALIENT_SHARE * best)]
 
 
 def analyse_track(track: Track, fps: float, diagonal: float) -> TrackMotion:
@@ -299,8 +431,8 @@ def _tracking_measurements(tracking: Tracking, moving: list[Track], fps: float) 
 
 
 def _track_dict(track: Track, fps: float, moving: bool) -> dict[str, Any]:
-    _, xs, ys = track.arrays()
-    return {
+    frames, xs, ys = track.arrays()
+    found: dict[str, Any] = {
         "id": track.id,
         "t0": rnd(track.first.frame / fps),
         "t1": rnd(track.last.frame / fps),
@@ -311,3 +443,7 @@ def _track_dict(track: Track, fps: float, moving: bool) -> dict[str, Any]:
         "path_px": rnd(float(np.hypot(np.diff(xs), np.diff(ys)).sum())),
         "joins": len(track.joins),
     }
+    if moving:  # where it went, so a report can draw it on the video
+        found["points"] = [[round(float(f) / fps, 3), round(float(x), 1), round(float(y), 1)]
+                           for f, x, y in zip(frames, xs, ys, strict=True)]
+    return found

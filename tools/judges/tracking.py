@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
+
+from tools.judges.camera import camera_path, masked_median, warp
 
 ANALYSIS_MAX_SIDE = 320
 MIN_THRESHOLD = 12.0  # grey levels: below this, H.264 ringing and dithering dominate
@@ -159,7 +162,8 @@ def difference(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
     return np.abs(frame.astype(np.int16) - background.astype(np.int16)).max(axis=2)
 
 
-def noise_threshold(small: np.ndarray, background: np.ndarray, samples: int = 24) -> np.ndarray:
+def noise_threshold(small: np.ndarray, background: np.ndarray, samples: int = 24,
+                    valid: np.ndarray | None = None) -> np.ndarray:
     """A per-pixel foreground threshold from the clip's own noise: 6 robust sigmas, floored.
 
     Each pixel's temporal MAD against the background measures its own sensor and compression
@@ -173,8 +177,14 @@ def noise_threshold(small: np.ndarray, background: np.ndarray, samples: int = 24
     cut down to their surroundings, except by the background's own gradient.
     """
     index = np.linspace(0, len(small) - 1, min(len(small), samples)).round().astype(int)
-    diffs = np.stack([difference(small[i], background) for i in index])
-    mad = np.median(diffs, axis=0).astype(np.float32)
+    diffs = np.stack([difference(small[i], background) for i in index]).astype(np.float32)
+    if valid is None:
+        mad = np.median(diffs, axis=0)
+    else:  # on a moving camera's canvas, each pixel's noise from the frames that show it
+        diffs[~valid[index]] = np.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # pixels no sample shows
+            mad = np.nan_to_num(np.nanmedian(diffs, axis=0), nan=0.0)
     raw = np.maximum(MIN_THRESHOLD, 6.0 * 1.4826 * mad + 4.0)
     width = max(5, round(0.12 * min(small.shape[1:3])))
     around = ndimage.grey_opening(raw, size=(width, width))
@@ -219,6 +229,7 @@ def detect_objects(
     min_area: int = 10,
     max_area_fraction: float = 0.25,
     contrast: np.ndarray | None = None,
+    view: np.ndarray | None = None,
 ) -> list[Detection]:
     """Connected foreground blobs of plausible size, as full-resolution detections.
 
@@ -226,7 +237,9 @@ def detect_objects(
     one blob, but statistics use only the true mask pixels. With `contrast` (each pixel's
     difference from the background over its noise threshold), a blob's centre is weighted by
     how surely each pixel is the object: H.264 leaves a faint smear behind a moving body that
-    joins its blob, and an unweighted centroid lags into it.
+    joins its blob, and an unweighted centroid lags into it. With `view` (where a moving
+    camera's canvas shows this frame's picture), a blob touching the picture's edge is at
+    the edge of the frame, wherever that lies on the canvas.
     """
     grown = ndimage.binary_dilation(mask)
     labels, count = ndimage.label(grown, structure=np.ones((3, 3), dtype=bool))
@@ -264,7 +277,9 @@ def detect_objects(
                 area=float(area[i] * factor * factor),
                 bbox=(x0 * factor, y0 * factor, x1 * factor, y1 * factor),
                 colour=(sums_c[0][i] / area[i], sums_c[1][i] / area[i], sums_c[2][i] / area[i]),
-                at_edge=x0 <= 1 or y0 <= 1 or x1 >= width - 1 or y1 >= height - 1,
+                at_edge=(x0 <= 1 or y0 <= 1 or x1 >= width - 1 or y1 >= height - 1
+                         or (view is not None and not view[max(0, y0 - 2) : y1 + 2,
+                                                          max(0, x0 - 2) : x1 + 2].all())),
             )
         )
     return detections
@@ -466,6 +481,21 @@ class Tracking:
     shifts: np.ndarray  # (T, 2) camera (dy, dx) per frame, analysis pixels, compensated
     frame_change: np.ndarray  # (T-1,) mean |difference| of consecutive analysis frames
     min_area: float  # full-resolution px: the smallest blob accepted as a detection
+    valid: np.ndarray | None = None  # (T, h, w) where a moving camera's canvas shows frame t
+    camera: dict[str, float] | None = None  # how far the camera moved (pans, zooms)
+
+    def in_view(self, frame: int, x: float, y: float, margin: float) -> bool | None:
+        """Whether (x, y), in full-resolution px, lies `margin` inside frame `frame`'s picture
+        on a moving camera's canvas; None for a steady camera (the frame is the picture)."""
+        if self.valid is None:
+            return None
+        f = self.factor
+        view = self.valid[min(max(frame, 0), len(self.valid) - 1)]
+        r = max(1, math.ceil(margin / f))
+        cx, cy = round(x / f), round(y / f)
+        if not (r <= cx < view.shape[1] - r and r <= cy < view.shape[0] - r):
+            return False
+        return bool(view[cy - r : cy + r + 1, cx - r : cx + r + 1].all())
 
 
 def track_objects(
@@ -477,14 +507,23 @@ def track_objects(
     decoder may already have shrunk them), so tracks come out in the video's own pixels.
     """
     small, factor = downscale(frames, max_side)
-    shifts = estimate_shifts(small)
-    margin = 0
-    if shifts.any():
-        small = compensate(small, shifts)
-        margin = math.ceil(float(np.abs(shifts).max())) + 1
     min_area = max(10, round(2e-4 * small.shape[1] * small.shape[2]))
-    background = without_resting_bodies(small, background_median(small), min_area)
-    threshold = noise_threshold(small, background)
+    path = camera_path(small)
+    valid: np.ndarray | None = None
+    margin = 0
+    if path is not None:
+        small, valid = warp(small, path)
+        background, seen = masked_median(small, valid)
+        valid &= seen
+        threshold = noise_threshold(small, background, valid=valid)
+        shifts = np.zeros((len(small), 2))
+    else:
+        shifts = estimate_shifts(small)
+        if shifts.any():
+            small = compensate(small, shifts)
+            margin = math.ceil(float(np.abs(shifts).max())) + 1
+        background = without_resting_bodies(small, background_median(small), min_area)
+        threshold = noise_threshold(small, background)
     height, width = frames.shape[1:3]
     diagonal = math.hypot(height, width) * scale
     per_frame: list[list[Detection]] = []
@@ -492,19 +531,23 @@ def track_objects(
     for index, frame in enumerate(small):
         excess = difference(frame, background) - threshold
         mask = _foreground(frame, background, excess)
+        view = valid[index] if valid is not None else None
+        if view is not None:
+            mask &= view
         if margin:
             _clear_border(mask, margin)
         mask = without_thin_lines(mask)
-        busy += int(mask.mean() > 0.2)
-        per_frame.append(
-            detect_objects(mask, frame, factor * scale, index, min_area, contrast=excess)
-        )
+        busy += int(mask.sum() > 0.2 * (view.sum() if view is not None else mask.size))
+        per_frame.append(detect_objects(mask, frame, factor * scale, index, min_area,
+                                        contrast=excess, view=view))
     tracks = associate(per_frame, diagonal)
     tracks = stitch_tracks(tracks, max_gap=max(2, round(0.25 * fps)))
     extend_backwards(tracks, per_frame)
     change = frame_change(small)
+    camera = None if path is None else {"moved_px": round(path.moved_px * factor * scale, 1),
+                                        "zoom": round(path.zoom, 4)}
     return Tracking(small, background, factor * scale, threshold, tracks, busy, shifts, change,
-                    min_area * (factor * scale) ** 2)
+                    min_area * (factor * scale) ** 2, valid, camera)
 
 
 def without_thin_lines(mask: np.ndarray) -> np.ndarray:

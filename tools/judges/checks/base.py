@@ -20,7 +20,7 @@ RULE_TEXT = {
     "gravity": "Airborne objects accelerate downward at one common, constant rate.",
     "continuity": "Objects move continuously: no jumps, frames in their order.",
     "permanence": "Objects do not vanish or appear away from the frame's edges.",
-    "rigidity": "Rigid objects keep their size and shape.",
+    "rigidity": "Rigid objects keep their size, shape and colour.",
     "energy": "Bounces do not gain height; things sliding on the flat do not speed up.",
     "time_direction": "Irreversible events run forwards, not played backwards.",
     "penetration": "Bodies do not sink through the floor they rest or bounce on.",
