@@ -40,6 +40,7 @@ __all__ = [
     "PhysicsRule",
     "Refinement",
     "RuleVerdict",
+    "RunInput",
     "RunRequest",
     "RunResult",
     "RunState",
@@ -121,6 +122,17 @@ class CandidateTask(BaseModel):
     @property
     def round(self) -> int:
         return self.job.round
+
+
+class RunInput(BaseModel):
+    """What the graph accepts as input: the request, nothing that names a path.
+
+    Run folders come from the Context's out folder only; `run_id` is set by Kinema's runner,
+    which holds the folder's lock, and is refused from anyone else.
+    """
+
+    request: RunRequest
+    run_id: str = Field("", description="Set by Kinema's runner; graph clients leave it out.")
 
 
 class RunState(BaseModel):
