@@ -55,7 +55,7 @@ RunStatus = Literal["completed", "failed", "cancelled"]
 class Budget(BaseModel):
     """Hard caps on a run; None means no cap on that resource."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     max_generations: int | None = Field(6, ge=1, description="Videos generated, at most.")
     max_seconds: float | None = Field(None, gt=0, description="Wall-clock seconds, at most.")
