@@ -40,7 +40,7 @@ def generate(
     prompt: str,
     *,
     budget: Budget | dict[str, Any] | None = None,
-    context: Context | None = None,
+    context: Context | dict[str, Any] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     seed: int = 0,
     on_update: OnUpdate | None = None,
@@ -51,7 +51,8 @@ def generate(
     Args:
         prompt: what the video should show.
         budget: hard caps (a `Budget` or its fields as a dict); replaces `context.budget`.
-        context: backends, target and output folder; the defaults run the offline studio.
+        context: backends, target and output folder (a `Context` or its fields as a dict);
+            the defaults run the offline studio.
         out_dir: parent folder of the run directory; replaces `context.out_dir`.
         seed: seed of the first round.
         on_update: called with (node name, update) after every node.
@@ -87,7 +88,7 @@ def prepare(
     prompt: str,
     *,
     budget: Budget | dict[str, Any] | None = None,
-    context: Context | None = None,
+    context: Context | dict[str, Any] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     seed: int = 0,
     **request: Any,

@@ -41,10 +41,30 @@ class Entry(BaseModel):
 
 
 def key_of(*parts: Any) -> str:
-    """A stable hash of JSON-able parts (pydantic models included)."""
-    plain = [p.model_dump(mode="json") if isinstance(p, BaseModel) else p for p in parts]
+    """A stable hash of what a step's result depends on (pydantic models included).
+
+    Costs are left out: they are what earlier steps paid (wall seconds among them), not what
+    this step is asked to do, and they differ between a run and its replay.
+    """
+    plain = _without_costs([_plain(p) for p in parts])
     text = json.dumps(plain, sort_keys=True, default=str, ensure_ascii=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _without_costs(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_costs(v) for k, v in value.items() if k != "cost"}
+    if isinstance(value, list):
+        return [_without_costs(v) for v in value]
+    return value
 
 
 def _path(run_dir: str | os.PathLike[str], name: str, key: str) -> Path:

@@ -49,7 +49,8 @@ def run_lock(run_dir: str | os.PathLike[str], command: str | None = None) -> Ite
     key = _key(folder)
     with _held_lock:
         if key in _held:
-            raise RunLockedError(str(folder), f"this process (pid {os.getpid()})")
+            raise RunLockedError(str(folder), _describe(folder / LOCK_FILE)
+                                 or f"process {os.getpid()} (this one)")
         _held[key] = -1
     try:
         fd = _acquire(folder / LOCK_FILE, str(folder), command)
@@ -105,7 +106,7 @@ def _acquire(path: Path, shown: str, command: str | None) -> int:
                                "free some space or make the folder writable") from exc
         if not _try_flock(fd):
             os.close(fd)
-            raise RunLockedError(shown, _describe(path) or "another process")
+            raise RunLockedError(shown, _wait_for_label(path))
         try:
             same = os.fstat(fd).st_ino == os.stat(path).st_ino
         except FileNotFoundError:
@@ -127,6 +128,14 @@ def _write_holder(fd: int, command: str | None) -> None:
         os.pwrite(fd, data, 0)
     except OSError:
         pass  # the lock holds without its label; the message then says "another process"
+
+
+def _wait_for_label(path: Path, patience_s: float = 1.0) -> str:
+    """The holder's label; a holder that has just locked writes it a moment later."""
+    deadline = time.monotonic() + patience_s
+    while (label := _describe(path)) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return label or "another process"
 
 
 def _describe(path: Path) -> str | None:

@@ -47,7 +47,9 @@ def build_server(context: Context | None = None, *,
     Example:
         >>> build_server(Context(out_dir="runs"), allow=["clips"]).run("stdio")  # doctest: +SKIP
     """
-    server: MCPServer = MCPServer(name="kinema", instructions=INSTRUCTIONS)
+    # WARNING: mcp configures the process's root logger, and at INFO every library's chatter
+    # (litellm's per-call lines) would reach stderr.
+    server: MCPServer = MCPServer(name="kinema", instructions=INSTRUCTIONS, log_level="WARNING")
     base = context or Context()
     readable = [Path(base.out_dir), *(Path(a) for a in allow)]
 

@@ -203,10 +203,14 @@ def read_spans(run_dir: Path) -> list[dict[str, Any]]:
     path = run_dir / TRACE_FILE
     if not path.exists():
         return spans
-    for line in path.read_text(encoding="utf-8").splitlines():
-        for rs in json.loads(line)["resourceSpans"]:
-            for ss in rs["scopeSpans"]:
-                spans.extend(ss["spans"])
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            records = json.loads(line)["resourceSpans"]
+        except (ValueError, KeyError, TypeError):
+            continue  # a line another tool cut short; the rest of the trace still reads
+        for rs in records:
+            for ss in rs.get("scopeSpans", []):
+                spans.extend(ss.get("spans", []))
     return spans
 
 

@@ -20,7 +20,6 @@ from agent.state import RunRequest
 from tests import durable_run
 from tools.base import registry
 from tools.errors import BadInputError
-from tools.media import sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
 

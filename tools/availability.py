@@ -103,7 +103,8 @@ def _model_reasons(model: str, options: dict[str, Any]) -> list[str]:
     if keys:
         return [f"set {' or '.join(keys)}"]
     provider = provider_of(model)
-    api_base = options.get("api_base")
+    api_base = (options.get("api_base") or os.environ.get(f"{provider.upper()}_API_BASE")
+                or os.environ.get(f"{provider.upper()}_BASE_URL"))
     if provider.startswith("ollama"):
         return _ollama_reasons(model, api_base or os.environ.get("OLLAMA_API_BASE")
                                or OLLAMA_DEFAULT)

@@ -76,8 +76,12 @@ def is_storage_failure(exc: BaseException) -> bool:
     """Whether `exc` (or what caused it) is a full disk or a folder that stopped being writable.
 
     Backends wrap I/O errors (PyAV, diffusers), so the cause chain is searched too; SQLite says
-    so in words.
+    so with its own error names.
     """
+    return _storage_cause(exc) is not None
+
+
+def _storage_cause(exc: BaseException) -> BaseException | None:
     import errno
 
     seen: set[int] = set()
@@ -85,21 +89,34 @@ def is_storage_failure(exc: BaseException) -> bool:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         code = errno.errorcode.get(current.errno or 0, "") if isinstance(current, OSError) else ""
-        if code in _NO_ROOM | _NOT_WRITABLE:
-            return True
-        text = str(current).lower()
-        if "database or disk is full" in text or "attempt to write a readonly database" in text:
-            return True
+        if code in _NO_ROOM | _NOT_WRITABLE or _sqlite_kind(current):
+            return current
         current = current.__cause__ or current.__context__
-    return False
+    return None
+
+
+def _sqlite_kind(exc: BaseException) -> str:
+    """'full', 'io' or 'readonly' for SQLite's storage failures (the checkpoint), else ''."""
+    name = str(getattr(exc, "sqlite_errorname", "") or "")
+    if name.startswith("SQLITE_FULL"):
+        return "full"
+    if name.startswith("SQLITE_IOERR"):  # what SQLite reports for EFBIG, EIO, ENOSPC mid-write
+        return "io"
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+        return "readonly"
+    return ""
 
 
 def storage_error(exc: BaseException, where: str) -> StorageError:
     """The one-line StorageError for a write that failed at `where`."""
     import errno
 
+    exc = _storage_cause(exc) or exc
     code = errno.errorcode.get(getattr(exc, "errno", None) or 0, "")
-    full = code in _NO_ROOM or "disk is full" in str(exc).lower()
-    why = "no space left on the device" if full else "the folder is not writable"
-    fix = "free some space" if full else "make it writable"
+    kind = _sqlite_kind(exc) or ("full" if code in _NO_ROOM else "readonly")
+    why, fix = {
+        "full": ("no space left on the device", "free some space"),
+        "io": ("the device failed a write (full, or a file size limit)", "free some space"),
+        "readonly": ("the folder is not writable", "make it writable"),
+    }[kind]
     return StorageError(f"cannot write {where!r}: {why}; {fix}, then resume the run")
