@@ -125,7 +125,13 @@ def terminal_reader(history: Path) -> LineReader:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory
 
-    session: PromptSession[str] = PromptSession(history=FileHistory(str(history)))
+    class RedactedHistory(FileHistory):
+        """The typed-line history, with any secret a line held hidden before it is saved."""
+
+        def store_string(self, string: str) -> None:
+            super().store_string(redact_text(string))
+
+    session: PromptSession[str] = PromptSession(history=RedactedHistory(str(history)))
 
     def read(prompt: str) -> str | None:
         try:
