@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 from agent.context import Context
 from agent.state import Budget, RunRequest, RunResult, Verdict
 from tools.errors import BadInputError, KinemaError, invalid_input
-from tools.redact import install_log_redaction, redact_text
+from tools.redact import install_log_redaction, redact, redact_text
 
 
 class _ErrorBoundary(TyperGroup):
@@ -107,7 +107,7 @@ def run_cmd(
     except KeyboardInterrupt as exc:
         _interrupted(exc)
     if as_json:
-        out.print_json(result.model_dump_json())
+        _print_json(result)
     else:
         _summary(result)
 
@@ -126,9 +126,14 @@ def resume_cmd(
     except KeyboardInterrupt as exc:
         _interrupted(exc)
     if as_json:
-        out.print_json(result.model_dump_json())
+        _print_json(result)
     else:
         _summary(result)
+
+
+def _print_json(model: Any) -> None:
+    """A result or verdict as JSON on stdout, redacted like everything Kinema prints."""
+    out.print_json(data=redact(model.model_dump(mode="json")))
 
 
 def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
@@ -154,7 +159,7 @@ def judge_cmd(
 
     verdict = judge_video(video, prompt=prompt, judge=judge)
     if as_json:
-        out.print_json(verdict.model_dump_json())
+        _print_json(verdict)
     else:
         _verdict_table(verdict, title=str(video))
 

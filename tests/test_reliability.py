@@ -388,3 +388,13 @@ def test_trace_tree_shows_retries_under_their_backend_call(tmp_path):
     tracing.close_run("r1", "completed")
     res = CliRunner().invoke(app, ["trace", str(tmp_path)])
     assert "retry after attempt 1 (completion) failed: RateLimitError" in res.stdout
+
+
+def test_report_of_a_run_whose_prompt_was_not_utf8_is_written(fakes, fake_context):
+    """Runs made before prompts were checked may hold undecodable bytes; the report copes."""
+    result = run(RunRequest(prompt="a ball falls", duration_s=1.0), fake_context)
+    path = Path(result.run_dir) / "result.json"
+    path.write_text(path.read_text().replace('"a ball falls"', '"a ball \\udcff falls"', 1))
+    res = CliRunner().invoke(app, ["report", result.run_dir])
+    assert res.exit_code == 0, res.output
+    assert "a ball \\udcff falls" in (Path(result.run_dir) / "report.html").read_text()
