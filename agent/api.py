@@ -17,12 +17,13 @@ from collections.abc import AsyncIterator, Generator
 from pathlib import Path
 from typing import Any
 
+from agent.backends import validate_specs
 from agent.context import Context
 from agent.events import EventTranslator, Finished, RunEvent
 from agent.runner import OnUpdate, run
 from agent.state import Budget, RunRequest, RunResult, ShotPlan, Verdict
 from tools.base import registry
-from tools.errors import BadInputError, VideoReadError
+from tools.errors import BadInputError, VideoReadError, invalid_input
 
 __all__ = ["StreamClosed", "agenerate", "astream", "generate", "judge_video", "stream"]
 
@@ -39,7 +40,7 @@ def generate(
     prompt: str,
     *,
     budget: Budget | dict[str, Any] | None = None,
-    context: Context | None = None,
+    context: Context | dict[str, Any] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     seed: int = 0,
     on_update: OnUpdate | None = None,
@@ -50,7 +51,8 @@ def generate(
     Args:
         prompt: what the video should show.
         budget: hard caps (a `Budget` or its fields as a dict); replaces `context.budget`.
-        context: backends, target and output folder; the defaults run the offline studio.
+        context: backends, target and output folder (a `Context` or its fields as a dict);
+            the defaults run the offline studio.
         out_dir: parent folder of the run directory; replaces `context.out_dir`.
         seed: seed of the first round.
         on_update: called with (node name, update) after every node.
@@ -86,7 +88,7 @@ def prepare(
     prompt: str,
     *,
     budget: Budget | dict[str, Any] | None = None,
-    context: Context | None = None,
+    context: Context | dict[str, Any] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     seed: int = 0,
     **request: Any,
@@ -94,18 +96,39 @@ def prepare(
     """The request and a private copy of the Context for one run (shared by every entry point).
 
     Raises:
-        BadInputError: an empty prompt or an invalid field, with the field named.
+        BadInputError: an empty, too long or non-text prompt, a context or budget of the wrong
+            kind, or an invalid field, with the field named.
     """
-    ctx = (context or Context()).model_copy(deep=True)
+    ctx = _context(context)
     if budget is not None:
-        ctx.budget = budget if isinstance(budget, Budget) else _valid(Budget, budget)
+        ctx.budget = _model(Budget, budget, "budget")
     if out_dir is not None:
-        ctx.out_dir = str(out_dir)
+        if not isinstance(out_dir, str | os.PathLike):
+            raise BadInputError(f"out_dir must be a folder path, not {type(out_dir).__name__}")
+        ctx.out_dir = os.fspath(out_dir)
     return _request(prompt, seed=seed, **request), ctx
 
 
-def _request(prompt: str, **fields: Any) -> RunRequest:
-    if not prompt or not prompt.strip():
+def _context(context: Any) -> Context:
+    """A private copy of the caller's Context (a `Context`, its fields as a dict, or None)."""
+    if context is None:
+        return Context()
+    return _model(Context, context, "context").model_copy(deep=True)
+
+
+def _model(model: Any, value: Any, what: str) -> Any:
+    if isinstance(value, model):
+        return _valid(model, value.model_dump())  # revalidated: fields may have been assigned
+    if isinstance(value, dict):
+        return _valid(model, value)
+    raise BadInputError(f"{what} must be a {model.__name__} or a dict of its fields, not "
+                        f"{type(value).__name__}")
+
+
+def _request(prompt: Any, **fields: Any) -> RunRequest:
+    if not isinstance(prompt, str):
+        raise BadInputError(f"the prompt must be text (str), not {type(prompt).__name__}")
+    if not prompt.strip():
         raise BadInputError("the prompt is empty: describe the video you want")
     return _valid(RunRequest, {"prompt": prompt, **fields})
 
@@ -116,9 +139,7 @@ def _valid(model: Any, fields: dict[str, Any]) -> Any:
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or model.__name__
-        raise BadInputError(f"invalid {where}: {first['msg']}") from None
+        raise invalid_input(exc, model.__name__) from None
 
 
 _DONE = object()
@@ -205,6 +226,13 @@ def judge_video(
         >>> verdict.physics, verdict.violations  # doctest: +SKIP
         (0.82, ['no_teleport'])
     """
+    if not isinstance(path, str | os.PathLike) or not os.fspath(path):
+        raise BadInputError(f"the video must be a file path, not {type(path).__name__}")
+    if prompt is not None and not isinstance(prompt, str):
+        raise BadInputError(f"the prompt must be text (str) or None, not {type(prompt).__name__}")
+    if not isinstance(judge, str):
+        raise BadInputError(f"the judge must be a spec string, not {type(judge).__name__}")
+    validate_specs(_valid(Context, {"judge": judge}), roles=("judge",))
     video = Path(path)
     if not video.is_file():
         raise VideoReadError(f"cannot read video {str(video)!r}: no such file")

@@ -13,6 +13,7 @@ from agent import tracing
 from agent.context import Context
 from agent.state import Ledger
 from tools.base import registry
+from tools.errors import BackendUnavailable
 
 
 class RunRef(Protocol):
@@ -44,10 +45,30 @@ def resolve(ctx: Context, role: str) -> Any:
     return registry.resolve(role, ctx.spec(role), **ctx.options.get(role, {}))
 
 
-def validate_specs(ctx: Context) -> None:
-    """Fails fast, before anything is written, when a spec names no known backend."""
+def validate_specs(ctx: Context, roles: tuple[str, ...] | None = None) -> None:
+    """The preflight: every role's backend checked before anything is written or spent.
+
+    A spec must name a registered backend (else `UnknownBackendError`), and the backend must be
+    able to run here: its key set, its model known to litellm's table or its local server
+    answering, its extra installed (else one `BackendUnavailable` naming every problem). So a
+    missing judge key fails before the planner is paid, not after a video was generated.
+    """
+    from tools.availability import check
+
+    problems = []
     for role, spec in ctx.specs().items():
+        if roles is not None and role not in roles:
+            continue
         registry.check(role, spec)
+        found = check(role, spec, ctx.options.get(role, {}), for_run=True)
+        if not found.usable:
+            problems.append(f"{role} {spec}: {found.reason}")
+    if problems:
+        raise BackendUnavailable("cannot run " + "; ".join(problems) + " (or choose another "
+                                 "backend: `kinema backends` lists them)")
+
+
+preflight = validate_specs
 
 
 @contextmanager

@@ -39,7 +39,8 @@ from agent.nodes.approve import PlanCancelled
 from agent.rundir import write_json_atomic
 from agent.state import Budget, RunRequest, RunResult, ShotPlan, Verdict
 from tools.base import registry
-from tools.errors import BadInputError, KinemaError
+from tools.errors import BadInputError, KinemaError, invalid_input
+from tools.redact import redact_text
 from tools.schema import ROLES
 
 SESSION_FILE = "chat.json"
@@ -102,11 +103,18 @@ class LineReader(Protocol):
 def plain_reader(console: Console) -> LineReader:
     """Reads lines from a pipe and echoes them, so a transcript reads like a conversation."""
 
+    # Bytes that are not UTF-8 reach the request checks (one line, exit 2) instead of crashing
+    # the read; the echo shows them escaped.
+    reconfigure = getattr(sys.stdin, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="surrogateescape")
+
     def read(prompt: str) -> str | None:
         line = sys.stdin.readline()
         if not line:
             return None
-        console.print(f"[bold]{escape(prompt)}[/]{escape(line.rstrip())}")
+        shown = line.rstrip().encode("utf-8", "backslashreplace").decode("utf-8")
+        console.print(f"[bold]{escape(prompt)}[/]{escape(shown)}")
         return line.rstrip("\n")
 
     return read
@@ -117,7 +125,13 @@ def terminal_reader(history: Path) -> LineReader:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory
 
-    session: PromptSession[str] = PromptSession(history=FileHistory(str(history)))
+    class RedactedHistory(FileHistory):
+        """The typed-line history, with any secret a line held hidden before it is saved."""
+
+        def store_string(self, string: str) -> None:
+            super().store_string(redact_text(string))
+
+    session: PromptSession[str] = PromptSession(history=RedactedHistory(str(history)))
 
     def read(prompt: str) -> str | None:
         try:
@@ -152,7 +166,7 @@ class Chat:
             try:
                 keep_going = self.command(text) if text.startswith("/") else self.message(text)
             except KinemaError as exc:
-                self.console.print(f"[red]error:[/] {escape(str(exc))}")
+                self.console.print(f"[red]error:[/] {escape(redact_text(str(exc)))}")
                 keep_going = True
             if not keep_going:
                 break
@@ -314,8 +328,7 @@ def _request(prompt: str, fields: dict[str, Any]) -> RunRequest:
     try:
         return RunRequest(prompt=prompt, **fields)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise BadInputError(f"invalid {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise invalid_input(exc) from None
 
 
 def parse_budget(arg: str, current: Budget) -> Budget:

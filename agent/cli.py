@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
 from agent.context import Context
 from agent.state import Budget, RunRequest, RunResult, Verdict
-from tools.errors import BadInputError, KinemaError
+from tools.errors import BadInputError, KinemaError, invalid_input
+from tools.redact import install_log_redaction, redact, redact_text
 
 
 class _ErrorBoundary(TyperGroup):
     """The CLI's one error boundary: a KinemaError becomes one line on stderr and exit code 2.
 
-    Set KINEMA_DEBUG=1 to get the traceback instead.
+    Set KINEMA_DEBUG=1 to get the traceback too (redacted, like everything Kinema prints).
     """
 
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context
@@ -28,9 +31,27 @@ class _ErrorBoundary(TyperGroup):
             return super().invoke(ctx)
         except KinemaError as exc:
             if os.environ.get("KINEMA_DEBUG"):
-                raise
-            err.print(f"[red]error:[/] {exc}", soft_wrap=True)
+                _print_traceback(exc)
+            err.print(f"[red]error:[/] {escape(_printable(str(exc)))}", soft_wrap=True)
             raise typer.Exit(2) from None
+
+
+def _printable(text: str) -> str:
+    """Redacted, on one line, and printable whatever bytes a user's input held."""
+    line = " ".join(redact_text(text).split())
+    return line.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _print_traceback(exc: BaseException) -> None:
+    import traceback
+
+    text = "".join(traceback.format_exception(exc))
+    sys.stderr.write(redact_text(text).encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
+def _redacting_excepthook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+    """A crash (a bug, not a user's mistake) still prints its traceback, with secrets hidden."""
+    _print_traceback(exc.with_traceback(tb))
 
 
 app = typer.Typer(
@@ -86,7 +107,7 @@ def run_cmd(
     except KeyboardInterrupt as exc:
         _interrupted(exc)
     if as_json:
-        out.print_json(result.model_dump_json())
+        _print_json(result)
     else:
         _summary(result)
 
@@ -105,9 +126,14 @@ def resume_cmd(
     except KeyboardInterrupt as exc:
         _interrupted(exc)
     if as_json:
-        out.print_json(result.model_dump_json())
+        _print_json(result)
     else:
         _summary(result)
+
+
+def _print_json(model: Any) -> None:
+    """A result or verdict as JSON on stdout, redacted like everything Kinema prints."""
+    out.print_json(data=redact(model.model_dump(mode="json")))
 
 
 def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
@@ -133,7 +159,7 @@ def judge_cmd(
 
     verdict = judge_video(video, prompt=prompt, judge=judge)
     if as_json:
-        out.print_json(verdict.model_dump_json())
+        _print_json(verdict)
     else:
         _verdict_table(verdict, title=str(video))
 
@@ -143,9 +169,7 @@ def _validated(build: Any) -> Any:
     try:
         return build()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "input"
-        raise BadInputError(f"invalid {field}: {first['msg']}") from None
+        raise invalid_input(exc) from None
 
 
 class _Progress:
@@ -277,6 +301,7 @@ def chat_cmd(
         "planner": planner, "keyframes": keyframes, "video": video, "judge": judge,
         "refiner": refiner})
     request = {"duration_s": duration, "width": width, "height": height}
+    _validated(lambda: RunRequest(prompt="-", **request))
     raise typer.Exit(run_chat(ctx, request, resume=resume))
 
 
@@ -292,8 +317,13 @@ def mcp_cmd(
     video: SpecOpt = None,
     judge: SpecOpt = None,
     refiner: SpecOpt = None,
+    allow: Annotated[list[Path] | None, typer.Option(
+        "--allow", help="A folder judge_video may read besides --out (repeatable).")] = None,
 ) -> None:
-    """Serve Kinema over MCP on stdio: tools generate_video and judge_video."""
+    """Serve Kinema over MCP on stdio: tools generate_video and judge_video.
+
+    judge_video reads only files under --out and the --allow folders, with the server's --judge.
+    """
     from agent.backends import validate_specs
     from agent.mcp_server import serve_stdio
 
@@ -303,7 +333,11 @@ def mcp_cmd(
     validate_specs(ctx)
     request = _validated(lambda: RunRequest(prompt="-", duration_s=duration, width=width,
                                             height=height))
-    serve_stdio(ctx, duration_s=request.duration_s, width=request.width, height=request.height)
+    missing = [str(a) for a in allow or [] if not a.is_dir()]
+    if missing:
+        raise BadInputError(f"--allow {missing[0]!r} is not a folder: pass an existing folder")
+    serve_stdio(ctx, allow=list(allow or []), duration_s=request.duration_s,
+                width=request.width, height=request.height)
 
 
 @app.command("backends")
@@ -327,7 +361,9 @@ def backends_cmd(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: what this process logs or prints on a crash is redacted."""
+    install_log_redaction()
+    sys.excepthook = _redacting_excepthook
     app()
 
 

@@ -24,7 +24,7 @@ class Context(BaseModel):
     described by its request plus this object.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     planner: str = DEFAULT_SPECS["planner"]
     keyframes: str = DEFAULT_SPECS["keyframes"]

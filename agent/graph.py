@@ -15,7 +15,7 @@ from agent.nodes.judge import judge
 from agent.nodes.keyframes import keyframes
 from agent.nodes.plan import plan
 from agent.nodes.refine import refine, route_after_refine
-from agent.state import CandidateTask, RunState
+from agent.state import CandidateTask, RunInput, RunState
 
 
 def build_graph(context: Context | None = None, checkpointer: Any = None, *,
@@ -30,7 +30,7 @@ def build_graph(context: Context | None = None, checkpointer: Any = None, *,
             edited or cancelled (the chat uses this; it needs a checkpointer).
     """
     del context
-    builder = StateGraph(RunState, context_schema=Context)
+    builder = StateGraph(RunState, context_schema=Context, input_schema=RunInput)
     builder.add_node("plan", plan)
     builder.add_node("keyframes", keyframes)
     builder.add_node("generate", generate, input_schema=CandidateTask)

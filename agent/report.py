@@ -16,18 +16,18 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import os
 from importlib import resources
 from pathlib import Path
 from string import Template
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from agent.rundir import FINAL_VIDEO, read_result, write_json_atomic
+from agent.rundir import FINAL_VIDEO, read_json, read_result, write_json_atomic, write_text_atomic
 from agent.state import Iteration, Ledger, RunResult, ShotPlan, Verdict
 from tools.errors import BadInputError, VideoReadError
+from tools.redact import redact_text
 
 REPORT_FILE = "report.html"
 RECORD_FILE = Path("rounds") / "record.json"
@@ -66,11 +66,15 @@ def rebuild_report(run_dir: str | os.PathLike[str],
         BadInputError: the folder holds no `result.json`.
     """
     folder = Path(run_dir)
-    result = RunResult.model_validate(read_result(folder))
-    path = folder / RECORD_FILE
-    record = RunRecord()
-    if path.is_file():
-        record = RunRecord.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    try:
+        result = RunResult.model_validate(read_result(folder))
+        path = folder / RECORD_FILE
+        record = RunRecord()
+        if path.is_file():
+            record = RunRecord.model_validate(read_json(path, "a run directory"))
+    except ValidationError as exc:
+        raise BadInputError(f"the run in {str(folder)!r} is corrupt "
+                            f"({' '.join(str(exc).split())[:160]})") from None
     return _write_page(folder, result, record, embed_video_max_bytes)
 
 
@@ -89,9 +93,7 @@ def _write_page(folder: Path, result: RunResult, record: RunRecord,
     page = template.substitute(run_id=_e(result.run_id), body=body,
                                run_dir_name=_e(str(folder)))
     target = folder / REPORT_FILE
-    tmp = folder / f".tmp-{REPORT_FILE}"
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, target)
+    write_text_atomic(target, redact_text(page))
     return target
 
 

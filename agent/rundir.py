@@ -1,23 +1,45 @@
-"""The run directory on disk: its name, its creation, and `result.json`."""
+"""The run directory on disk: its name, its creation, and the JSON files it holds.
+
+Every file is written beside its destination and renamed into place, with secrets redacted, so a
+crash or a full disk never leaves a half-written `result.json`, and no key reaches the disk.
+Reading is as careful: a missing or corrupt file is a one-line `BadInputError`, never a traceback.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from agent.context import Context
-from agent.state import BestRef, Iteration, RunResult
-from tools.errors import BadInputError
+from agent.state import BestRef, Iteration, RunRequest, RunResult
+from tools.errors import BadInputError, is_storage_failure, storage_error
+from tools.redact import redact
 
 RESULT_FILE = "result.json"
 CONTEXT_FILE = "context.json"
+REQUEST_FILE = "request.json"
 CHECKPOINTS_FILE = "checkpoints.sqlite"
 FINAL_VIDEO = "final.mp4"
+# A run id is one plain path component: nothing a graph input could use to leave the out folder.
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def _file_mode() -> int:
+    """The mode a new file gets under this process's umask (what `final.mp4` gets)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _file_mode()
 
 
 def new_run_id() -> str:
@@ -43,17 +65,82 @@ def create_run_dir(out_dir: str | os.PathLike[str]) -> tuple[str, Path]:
             run_dir.mkdir()
         except FileExistsError:
             continue
+        except OSError as exc:
+            if is_storage_failure(exc):
+                raise storage_error(exc, str(run_dir)) from None
+            raise
         return run_id, run_dir
+
+
+def run_folder(out_dir: str | os.PathLike[str], run_id: str) -> Path:
+    """Where run `run_id` lives: always inside `out_dir`, whatever `run_id` holds.
+
+    Raises:
+        BadInputError: `run_id` is not one plain path component.
+    """
+    if not RUN_ID.fullmatch(run_id or "") or ".." in run_id:
+        raise BadInputError(f"invalid run id {run_id!r}: leave it out and Kinema chooses one")
+    return Path(out_dir).expanduser() / run_id
 
 
 def round_dir(run_dir: str | os.PathLike[str], index: int) -> Path:
     return Path(run_dir) / "rounds" / f"{index:02d}"
 
 
-def write_json_atomic(path: Path, payload: Any) -> None:
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Writes `data` beside `path` and renames it into place; on failure nothing is left.
+
+    Raises:
+        StorageError: the disk is full or the folder is not writable.
+    """
     tmp = path.with_name(f".tmp-{path.name}")
-    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if is_storage_failure(exc):
+            raise storage_error(exc, str(path)) from None
+        raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Text as UTF-8; characters UTF-8 cannot hold (lone surrogates) are escaped, never fatal."""
+    write_bytes_atomic(path, text.encode("utf-8", "backslashreplace"))
+
+
+def write_json_atomic(path: Path, payload: Any) -> None:
+    """`payload` as JSON with secrets redacted, atomically (see `write_bytes_atomic`)."""
+    write_text_atomic(path, json.dumps(redact(payload), indent=2, default=str) + "\n")
+
+
+def read_json(path: Path, what: str) -> Any:
+    """A JSON file Kinema wrote, or a one-line BadInputError saying what is wrong with it."""
+    if path.parent.is_file():
+        raise BadInputError(f"{str(path.parent)!r} is a file, not a run folder: pass the folder "
+                            "of a run")
+    try:
+        return json.loads(path.read_text(encoding="utf-8", errors="surrogateescape"))
+    except FileNotFoundError as exc:
+        raise BadInputError(f"{str(path)!r} does not exist: pass {what}") from exc
+    except IsADirectoryError as exc:
+        raise BadInputError(f"{str(path)!r} is a folder, not a file: pass {what}") from exc
+    except ValueError as exc:
+        raise BadInputError(f"{str(path)!r} is corrupt ({_short(exc)})") from None
+    except OSError as exc:
+        raise BadInputError(f"cannot read {str(path)!r} ({exc.strerror})") from None
+
+
+def _short(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return text[:160]
 
 
 def best_of(iterations: list[Iteration]) -> BestRef | None:
@@ -99,13 +186,19 @@ def _pad(items: list[Any], n: int) -> list[Any]:
 
 
 def copy_final(run_dir: Path, best: BestRef | None) -> str | None:
-    """Copies the best candidate to `final.mp4` (atomically)."""
+    """Copies the best candidate to `final.mp4` (atomically; nothing is left on failure)."""
     if best is None or not Path(best.video).is_file():
         return None
     target = run_dir / FINAL_VIDEO
     tmp = run_dir / f".tmp-{FINAL_VIDEO}"
-    shutil.copyfile(best.video, tmp)
-    os.replace(tmp, target)
+    try:
+        shutil.copyfile(best.video, tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if is_storage_failure(exc):
+            raise storage_error(exc, str(target)) from None
+        raise
     return str(target)
 
 
@@ -117,10 +210,10 @@ def write_result(run_dir: Path, result: RunResult) -> Path:
 
 def read_result(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(run_dir) / RESULT_FILE
-    try:
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError as exc:
-        raise BadInputError(f"{str(path)!r} does not exist: pass a run directory") from exc
+    payload = read_json(path, "a run directory")
+    if not isinstance(payload, dict):
+        raise BadInputError(f"{str(path)!r} is corrupt (not a JSON object)")
+    return payload
 
 
 def write_context(run_dir: Path, ctx: Context) -> Path:
@@ -132,9 +225,24 @@ def write_context(run_dir: Path, ctx: Context) -> Path:
 
 def read_context(run_dir: str | os.PathLike[str]) -> Context:
     path = Path(run_dir) / CONTEXT_FILE
+    payload = read_json(path, "the directory of a run started by `kinema run`")
     try:
-        return Context.model_validate_json(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise BadInputError(
-            f"{str(path)!r} does not exist: pass the directory of a run started by `kinema run`"
-        ) from exc
+        return Context.model_validate(payload)
+    except ValidationError as exc:
+        raise BadInputError(f"{str(path)!r} is corrupt ({_short(exc)})") from None
+
+
+def write_request(run_dir: Path, request: RunRequest) -> Path:
+    """Saves the request, so a run whose checkpoint is lost can be replayed from its start."""
+    path = run_dir / REQUEST_FILE
+    write_json_atomic(path, request.model_dump(mode="json"))
+    return path
+
+
+def read_request(run_dir: str | os.PathLike[str]) -> RunRequest:
+    path = Path(run_dir) / REQUEST_FILE
+    payload = read_json(path, "the directory of a run started by `kinema run`")
+    try:
+        return RunRequest.model_validate(payload)
+    except ValidationError as exc:
+        raise BadInputError(f"{str(path)!r} is corrupt ({_short(exc)})") from None

@@ -40,6 +40,7 @@ __all__ = [
     "PhysicsRule",
     "Refinement",
     "RuleVerdict",
+    "RunInput",
     "RunRequest",
     "RunResult",
     "RunState",
@@ -54,7 +55,7 @@ RunStatus = Literal["completed", "failed", "cancelled"]
 class Budget(BaseModel):
     """Hard caps on a run; None means no cap on that resource."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     max_generations: int | None = Field(6, ge=1, description="Videos generated, at most.")
     max_seconds: float | None = Field(None, gt=0, description="Wall-clock seconds, at most.")
@@ -121,6 +122,17 @@ class CandidateTask(BaseModel):
     @property
     def round(self) -> int:
         return self.job.round
+
+
+class RunInput(BaseModel):
+    """What the graph accepts as input: the request, nothing that names a path.
+
+    Run folders come from the Context's out folder only; `run_id` is set by Kinema's runner,
+    which holds the folder's lock, and is refused from anyone else.
+    """
+
+    request: RunRequest
+    run_id: str = Field("", description="Set by Kinema's runner; graph clients leave it out.")
 
 
 class RunState(BaseModel):

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from agent.api import agenerate, generate
 from agent.context import Context
 from agent.subgraph import outcome
+from tools.schema import MAX_PROMPT_CHARS
 
 DESCRIPTION = (
     "Generate a short video whose physics holds up (falling, bouncing, rolling, sliding, "
@@ -23,7 +24,8 @@ DESCRIPTION = (
 class GenerateVideoArgs(BaseModel):
     """The tool's arguments, as the calling model sees them."""
 
-    prompt: str = Field(description="What the video should show, e.g. 'a rubber ball bounces "
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS,
+                        description="What the video should show, e.g. 'a rubber ball bounces "
                                     "on a wooden floor'.")
     max_generations: int | None = Field(None, ge=1, le=50,
                                         description="At most this many videos are generated.")

@@ -66,7 +66,9 @@ def _add_node(parent: Tree, span: Span, children: dict[str | None, list[Span]]) 
     branch = parent.add(f"[cyan]{escape(name)}[/] {_seconds(span):.2f} s"
                         + (" [red]failed[/]" if failed else ""))
     for child in children.get(span["spanId"], []):
-        branch.add(_backend_label(child))
+        leaf = branch.add(_backend_label(child))
+        for event in child.get("events", []):  # retries, re-asks, re-attached jobs
+            leaf.add(_backend_event(event["name"], attributes_of(event)))
     for event in span.get("events", []):
         _add_event(branch, event["name"], attributes_of(event))
 
@@ -81,9 +83,24 @@ def _backend_label(span: Span) -> str:
         parts.append(f"${float(attrs['kinema.cost.usd']):.4f}")
     if attrs.get("kinema.cost.gpu_seconds"):
         parts.append(f"{float(attrs['kinema.cost.gpu_seconds']):.1f} GPU s")
+    if attrs.get("kinema.reused"):
+        parts.append("[dim]reused from the journal, not paid again[/]")
     error = attrs.get("kinema.error") or span.get("status", {}).get("message")
     label = " · ".join(parts)
     return label + (f" [red]{escape(str(error))}[/]" if error else "")
+
+
+def _backend_event(name: str, attrs: dict[str, Any]) -> str:
+    """A backend call's own events: each retry (attempt, error, wait) and each re-ask."""
+    error = f"{attrs.get('error.type', '')}: {attrs.get('error.message', '')}".strip(": ")
+    if name == "retry":
+        return (f"[yellow]retry[/] after attempt {attrs.get('attempt', '?')} "
+                f"({escape(str(attrs.get('call', '')))}) failed: {escape(error)}; waited "
+                f"{_num(attrs.get('wait_s'))} s")
+    if name == "reask":
+        return (f"[yellow]re-ask[/] after answer {attrs.get('attempt', '?')}: {escape(error)}; "
+                f"paid so far ${_num(attrs.get('spent_usd'))}")
+    return _event_label(name, attrs)
 
 
 def _add_event(branch: Tree, name: str, attrs: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ through thread-local context, because LangGraph may run nodes on worker threads.
 from __future__ import annotations
 
 import json
-import re
+import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -26,20 +26,19 @@ from opentelemetry.sdk.trace.export import (
 )
 from opentelemetry.trace import Span, Status, StatusCode
 
+from tools.redact import SECRET_KEY, redact_text
+
 TRACE_FILE = "trace.jsonl"
-_SECRET_KEY = re.compile(r"(api[_-]?key|secret|password|authorization|bearer|credential)", re.I)
-_SECRET_VALUE = re.compile(
-    r"(sk-[A-Za-z0-9_\-]{12,}|AIza[0-9A-Za-z_\-]{20,}|hf_[A-Za-z0-9]{20,}|xai-[A-Za-z0-9]{20,}"
-    r"|r8_[A-Za-z0-9]{20,}|Bearer\s+[A-Za-z0-9._\-]{12,})"
-)
 
 
 def redact(key: str, value: Any) -> Any:
-    """Hides secrets by key name or by the shape of well-known API keys."""
-    if _SECRET_KEY.search(key):
+    """Hides secrets by key name, by known value or by the shape of well-known API keys."""
+    if SECRET_KEY.search(key):
         return "[redacted]"
     if isinstance(value, str):
-        return _SECRET_VALUE.sub("[redacted]", value)
+        return redact_text(value)
+    if isinstance(value, list | tuple):
+        return [redact_text(v) if isinstance(v, str) else v for v in value]
     return value
 
 
@@ -98,9 +97,27 @@ class JsonlSpanExporter(SpanExporter):
         self._lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Appends whole lines or nothing: a full disk cuts the file back to its last line.
+
+        A span that cannot be written is lost, not the run: the trace is a record of the run,
+        and the run's own files say where it stands.
+        """
         lines = "".join(json.dumps(span_to_otlp(s), separators=(",", ":")) + "\n" for s in spans)
-        with self._lock, open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(lines)
+        data = lines.encode("utf-8")
+        with self._lock:
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            except OSError:
+                return SpanExportResult.FAILURE
+            size = os.fstat(fd).st_size
+            try:
+                while data:
+                    data = data[os.write(fd, data):]
+            except OSError:
+                os.ftruncate(fd, size)
+                return SpanExportResult.FAILURE
+            finally:
+                os.close(fd)
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
@@ -186,10 +203,14 @@ def read_spans(run_dir: Path) -> list[dict[str, Any]]:
     path = run_dir / TRACE_FILE
     if not path.exists():
         return spans
-    for line in path.read_text(encoding="utf-8").splitlines():
-        for rs in json.loads(line)["resourceSpans"]:
-            for ss in rs["scopeSpans"]:
-                spans.extend(ss["spans"])
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            records = json.loads(line)["resourceSpans"]
+        except (ValueError, KeyError, TypeError):
+            continue  # a line another tool cut short; the rest of the trace still reads
+        for rs in records:
+            for ss in rs.get("scopeSpans", []):
+                spans.extend(ss.get("spans", []))
     return spans
 
 

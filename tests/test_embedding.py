@@ -103,7 +103,7 @@ def test_mcp_server_lists_and_calls_both_tools_in_process(fakes, fake_context):
             made = await client.call_tool("generate_video", {"prompt": "a ball falls",
                                                              "max_generations": 1})
             judged = await client.call_tool("judge_video", {"path": made.structured_content[
-                "video"], "judge": "scripted"})
+                "video"]})
             missing = await client.call_tool("judge_video", {"path": "/nope.mp4"})
             return names, made, judged, missing
 
@@ -111,7 +111,8 @@ def test_mcp_server_lists_and_calls_both_tools_in_process(fakes, fake_context):
     assert names == ["generate_video", "judge_video"]
     assert not made.is_error and Path(made.structured_content["video"]).is_file()
     assert not judged.is_error and judged.structured_content["rules"][0]["id"] == "gravity"
-    assert missing.is_error and "no such file" in str(missing.content)
+    assert missing.is_error and "outside the folders this server may read" in str(
+        missing.content)
 
 
 def test_langgraph_json_graphs_all_load():

@@ -12,6 +12,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 RuleStatus = Literal["followed", "violated", "unclear"]
+# Longer prompts are a paste gone wrong, not a shot: they would be checkpointed, sent to every
+# model and repeated in every report.
+MAX_PROMPT_CHARS = 4000
 ROLES: tuple[str, ...] = ("planner", "keyframes", "video", "judge", "refiner")
 
 
@@ -36,7 +39,7 @@ class Ledger(BaseModel):
 class RunRequest(BaseModel):
     """What the user asked for."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     prompt: str = Field(description="The user's description of the video.")
     init_image: str | None = Field(None, description="Optional path of a first frame.")
@@ -51,6 +54,14 @@ class RunRequest(BaseModel):
     def _prompt_has_text(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("the prompt is empty: describe the video you want")
+        if len(value) > MAX_PROMPT_CHARS:
+            raise ValueError(f"the prompt has {len(value)} characters, more than the "
+                             f"{MAX_PROMPT_CHARS} accepted: shorten it")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the prompt holds bytes that are not UTF-8 text: re-type it or fix "
+                             "its encoding") from None
         return value.strip()
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from langgraph.types import Command, interrupt
+from pydantic import ValidationError
 
-from agent.state import RunState
-from tools.errors import KinemaError
+from agent.state import RunRequest, RunState
+from tools.errors import KinemaError, invalid_input
 
 
 class PlanCancelled(KinemaError):
@@ -36,7 +37,10 @@ def approve(state: RunState) -> Command[Literal["keyframes", "plan"]]:
         prompt = str(answer.get("prompt", "")).strip() if isinstance(answer, dict) else ""
         if not prompt:
             raise KinemaError("an edited plan needs a new prompt: resume with {'prompt': ...}")
-        request = state.request.model_copy(update={"prompt": prompt})
+        try:
+            request = RunRequest.model_validate({**state.request.model_dump(), "prompt": prompt})
+        except ValidationError as exc:
+            raise invalid_input(exc) from None
         return Command(goto="plan", update={"request": request})
     if action == "cancel":
         raise PlanCancelled("the plan was cancelled; nothing was generated")

@@ -5,19 +5,22 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from agent import tracing
+from agent import journal, tracing
 from agent.backends import backend_call, charge, record_cost, resolve
 from agent.context import Context
 from agent.nodes.decide import first_round_candidates
 from agent.nodes.wrap import node
-from agent.state import RunState
+from agent.state import RunState, ShotPlan
 
 
 @node("plan")
 def plan(state: RunState, ctx: Context) -> dict[str, Any]:
     planner = resolve(ctx, "planner")
+    key = journal.key_of(planner.spec, ctx.options.get("planner", {}), state.request)
     with backend_call(state, "planner", planner.spec) as span:
-        shot = planner.plan(state.request)
+        shot, reused = journal.once(state.run_dir, "plan", key, ShotPlan,
+                                    lambda: planner.plan(state.request))
+        span.set_attribute("kinema.reused", reused)
         record_cost(span, shot.cost)
     tracing.event("plan", {
         "phenomena": shot.phenomena,

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from agent import policy, tracing
+from agent import journal, policy, tracing
 from agent.backends import backend_call, charge, record_cost, resolve
 from agent.context import Context
 from agent.nodes.decide import this_round, trace_decision
 from agent.nodes.wrap import node
-from agent.state import Decision, KeyframeSpec, RunState
+from agent.state import Decision, KeyframeSpec, Refinement, RunState
 
 
 def merge_specs(current: list[KeyframeSpec], added: list[KeyframeSpec]) -> list[KeyframeSpec]:
@@ -61,8 +61,14 @@ def refine(state: RunState, ctx: Context) -> dict[str, Any]:
         return reseed(state, state.decision)
     best = max(state.verdicts, key=lambda v: v.score)
     refiner = resolve(ctx, "refiner")
+    key = journal.key_of(refiner.spec, ctx.options.get("refiner", {}), state.plan, state.prompt,
+                         state.keyframe_specs, best)
+    plan = state.plan
     with backend_call(state, "refiner", refiner.spec) as span:
-        refinement = refiner.refine(state.plan, state.prompt, state.keyframe_specs, best)
+        refinement, reused = journal.once(
+            state.run_dir, f"r{state.round:02d}-refine", key, Refinement,
+            lambda: refiner.refine(plan, state.prompt, state.keyframe_specs, best))
+        span.set_attribute("kinema.reused", reused)
         record_cost(span, refinement.cost)
     ledger = charge(state.ledger, refinement.cost)
     tracing.event("refinement", {

@@ -12,8 +12,10 @@ from langgraph.runtime import Runtime
 from agent import tracing
 from agent.backends import as_context
 from agent.context import Context
-from agent.rundir import create_run_dir
+from agent.lock import holds
+from agent.rundir import create_run_dir, run_folder
 from agent.state import CandidateTask, RunState
+from tools.errors import BadInputError
 
 NodeFn = Callable[[RunState, Context], dict[str, Any]]
 BranchFn = Callable[[CandidateTask, Context], dict[str, Any]]
@@ -30,10 +32,8 @@ def node(name: str) -> Callable[[NodeFn], Any]:
     def wrap(fn: NodeFn) -> Any:
         def run_node(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
             ctx = as_context(getattr(runtime, "context", None))
-            opened: dict[str, Any] = {}
-            if not state.run_id:
-                run_id, run_dir = create_run_dir(ctx.out_dir)
-                opened = {"run_id": run_id, "run_dir": str(run_dir)}
+            opened = _run_folder(state, ctx)
+            if opened:
                 state = state.model_copy(update=opened)
             run = tracing.open_run(state.run_id, Path(state.run_dir), ctx.otlp_endpoint)
             started = time.perf_counter()
@@ -55,6 +55,22 @@ def node(name: str) -> Callable[[NodeFn], Any]:
     return wrap
 
 
+def _run_folder(state: RunState, ctx: Context) -> dict[str, Any]:
+    """The run folder, always `ctx.out_dir/<run_id>`: what the state says is never trusted.
+
+    A run id in the graph's input is accepted only from Kinema's runner, which holds the
+    folder's lock; any other caller gets a fresh folder of its own by leaving it out.
+    """
+    if not state.run_id:
+        run_id, fresh = create_run_dir(ctx.out_dir)
+        return {"run_id": run_id, "run_dir": str(fresh)}
+    folder = run_folder(ctx.out_dir, state.run_id)
+    if state.plan is None and not state.iterations and not holds(folder):
+        raise BadInputError(f"the graph's input names run {state.run_id!r}, which this process "
+                            "did not start: leave run_id out and Kinema makes a run folder")
+    return {} if state.run_dir == str(folder) else {"run_dir": str(folder)}
+
+
 def branch(name: str) -> Callable[[BranchFn], Any]:
     """Wraps a `Send` branch `(task, ctx) -> update` into a traced LangGraph node.
 
@@ -67,6 +83,7 @@ def branch(name: str) -> Callable[[BranchFn], Any]:
         def run_branch(task: Any, runtime: Runtime[Context]) -> dict[str, Any]:
             ctx = as_context(getattr(runtime, "context", None))
             task = CandidateTask.model_validate(task)
+            task.run_dir = str(run_folder(ctx.out_dir, task.run_id))
             run = tracing.open_run(task.run_id, Path(task.run_dir), ctx.otlp_endpoint)
             attrs = {"kinema.node": name, "kinema.round": task.round}
             with run.span(f"node.{name}", attrs):
