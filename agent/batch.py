@@ -6,8 +6,9 @@ allows; workers run them (`agent.batch_item.run_item`, exactly once per item). R
 command again continues the batch: settled items are skipped, interrupted runs resume from their
 checkpoints. Only one driver works on a folder at a time (`OUT/.batch.lock`).
 
-Ctrl-C (or SIGTERM in the CLI) asks the running items to stop after their current node, which
-saves them; a second Ctrl-C kills the workers (the runs still resume from their last checkpoint).
+Ctrl-C (or SIGTERM in the CLI, or `touch OUT/.stop` from any shell or node) asks the running
+items to stop after their current node, which saves them, and starts no more; a second Ctrl-C
+kills the workers (their runs still resume from their last checkpoint).
 """
 
 from __future__ import annotations
@@ -312,6 +313,10 @@ class _Driver:
         try:
             while (self.todo and not stopping and not self.stopped) or pool.running:
                 try:
+                    if not stopping and (self.out / STOP_FILE).exists():
+                        stopping = self.interrupted = True  # `touch OUT/.stop` from anywhere
+                        self._emit(note="stop requested: running items save after their "
+                                   "current step")
                     if not stopping:
                         self._start_what_fits(pool)
                     for key, outcome, error in pool.wait(1.0):
