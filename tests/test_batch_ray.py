@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from agent.batch import run_batch
+from agent.context import Context
 from agent.executors import run_all
 from tests import batch_backends
 from tests.test_batch import REQUEST, _generated, _prompts, unregister
@@ -73,3 +74,25 @@ def test_held_models_live_in_actors_that_load_once(local_ray, backends, tmp_path
     assert summary["batch"]["completed"] == 6
     loaders = {p.name for p in Path(local_ray, "loads").iterdir()}
     assert 1 <= len(loaders) <= 2 and str(os.getpid()) not in loaders  # 2 actors, 6 items
+
+
+def test_judge_calibration_on_ray_judges_like_local_workers(local_ray):
+    from evals.calibration import run_suite
+
+    local = run_suite(1, 1, seed=0, workers=1, only=["teleport"])
+    on_ray = run_suite(1, 1, seed=0, workers=2, only=["teleport"], executor="ray")
+    assert on_ray == local
+
+
+def test_policy_comparison_on_ray_matches_local(local_ray, tmp_path):
+    from evals.policies import DEFAULT_PRICE, evaluate, register_priced
+
+    register_priced()
+    base = Context(video="priced:studio", out_dir=str(tmp_path / "runs"),
+                   options={"video": {"usd": DEFAULT_PRICE}})
+    request = {"duration_s": 1.0, "fps": 12, "width": 160, "height": 96}
+    args = (["a rubber ball is dropped from 1.5 m onto a wooden floor and bounces"], [0], base,
+            request, DEFAULT_PRICE)
+    (on_ray,), (local,) = evaluate(*args, executor="ray"), evaluate(*args)
+    scores = {name: (o.best, o.calls, o.usd) for name, o in local.outcomes.items()}
+    assert {name: (o.best, o.calls, o.usd) for name, o in on_ray.outcomes.items()} == scores
