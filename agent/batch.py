@@ -160,12 +160,14 @@ def run_batch(source: str | os.PathLike[str], out_dir: str | os.PathLike[str], *
         try:
             pool = open_executor(executor, workers, placement=placement_of(ctx), setup=setup,
                                  ray_address=ray_address)
+            driver.session.update(executor=executor, workers=pool.slots)
             driver.drive(pool)
         except KeyboardInterrupt:
             driver.interrupted = True
         finally:
             (out / STOP_FILE).unlink(missing_ok=True)
-            summary = write_summaries(out, items, manifest, driver.stopped)
+            summary = write_summaries(out, items, manifest, driver.stopped,
+                                      driver.session_record())
     if driver.interrupted:
         raise BatchInterrupted(out)
     return summary
@@ -287,6 +289,7 @@ class _Driver:
         self.interrupted = False
         self.started = time.monotonic()
         self.finished_here = 0
+        self.session: dict[str, Any] = {"executor": None, "workers": None}
         self.todo: deque[str] = deque()
         for item_id, task in self.tasks.items():
             record = read_record(item_folder(out, item_id))
@@ -307,6 +310,13 @@ class _Driver:
                 self.progress.completed += 1
             else:
                 self.progress.failed += 1
+
+    def session_record(self) -> dict[str, Any]:
+        """This session's pace: items it settled per minute of its own wall time."""
+        seconds = time.monotonic() - self.started
+        return {**self.session, "seconds": round(seconds, 2),
+                "items_settled": self.finished_here,
+                "items_per_minute": round(60 * self.finished_here / seconds, 2) if seconds else 0}
 
     def drive(self, pool: Any) -> None:
         stopping = False

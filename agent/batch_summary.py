@@ -90,7 +90,7 @@ def _video_calls(run_dir: Path) -> int:
 
 
 def summarise(out: Path, items: list[PromptItem], manifest: dict[str, Any],
-              stopped: str | None) -> dict[str, Any]:
+              stopped: str | None, session: dict[str, Any] | None = None) -> dict[str, Any]:
     """`summary.json`'s content: the batch's totals, one row per item, and totals per category."""
     rows = [item_row(out, item) for item in items]
     statuses = Counter(row["status"] for row in rows)
@@ -109,6 +109,7 @@ def summarise(out: Path, items: list[PromptItem], manifest: dict[str, Any],
                      ("planner", "keyframes", "video", "judge", "refiner")},
         "request": manifest.get("run", {}).get("request", {}),
         "per_run_budget": context.get("budget"),
+        "last_session": session,
         "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     return {"batch": batch, "items": rows, "categories": _categories(rows)}
@@ -139,9 +140,10 @@ def _categories(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def write_summaries(out: Path, items: list[PromptItem], manifest: dict[str, Any],
-                    stopped: str | None = None) -> dict[str, Any]:
+                    stopped: str | None = None,
+                    session: dict[str, Any] | None = None) -> dict[str, Any]:
     """Writes the three summary files (each atomically) and returns `summary.json`'s content."""
-    summary = summarise(out, items, manifest, stopped)
+    summary = summarise(out, items, manifest, stopped, session)
     write_json_atomic(out / SUMMARY_JSON, summary)
     _write_text(out / SUMMARY_CSV, _csv(summary["items"]))
     _write_text(out / SUMMARY_HTML, render_html(summary))
@@ -204,11 +206,16 @@ def _header(batch: dict[str, Any]) -> str:
                          for role, spec in batch["backends"].items() if spec)
     request = ", ".join(f"{_e(k)} {_e(v)}" for k, v in batch["request"].items())
     cells = "".join(f"<div><b>{_e(k)}</b>{_e(v)}</div>" for k, v in stats)
+    session = batch.get("last_session") or {}
+    pace = (f"<p class=\"muted\">last session: {_e(session.get('executor'))}, "
+            f"{_e(session.get('workers'))} workers, {_e(session.get('items_settled'))} items "
+            f"settled in {_e(session.get('seconds'))} s ({_e(session.get('items_per_minute'))} "
+            "items/min)</p>" if session.get("executor") else "")
     return (f"<h1>Batch: {_e(Path(batch.get('source') or '').name)}</h1>"
             f"<p class=\"muted\">{_e(batch.get('source') or '')} · {_e(state)} · updated "
             f"{_e(batch['updated'])}</p>"
             f"<div class=\"card\"><div class=\"stats\">{cells}</div>"
-            f"<p class=\"muted\">{backends}{'; ' + request if request else ''}</p></div>")
+            f"<p class=\"muted\">{backends}{'; ' + request if request else ''}</p>{pace}</div>")
 
 
 def _charts(rows: list[dict[str, Any]]) -> str:
@@ -220,10 +227,10 @@ def _charts(rows: list[dict[str, Any]]) -> str:
     if any(usd):
         cost_chart = histogram(usd, 0.0, max(usd), 8, "USD per run")
     else:
-        gens = Counter(str(r["generations"]) for r in rows if r["run_dir"])
+        gens = Counter(r["generations"] for r in rows if r["run_dir"])
         cost_chart = ("<p class=\"muted\">No USD spent (offline or self-hosted backends); "
-                      "generations per run:</p>" + bars(sorted(gens.items(), key=lambda kv:
-                                                                 int(kv[0]))))
+                      "generations per run:</p>"
+                      + bars([(f"{n} generations", count) for n, count in sorted(gens.items())]))
     reasons = Counter(r["stop_reason"] if r["status"] == "completed" else r["status"]
                       for r in rows)
     return ("<h2>Distributions</h2><div class=\"charts\">"
