@@ -319,6 +319,7 @@ class _Driver:
                 "items_per_minute": round(60 * self.finished_here / seconds, 2) if seconds else 0}
 
     def drive(self, pool: Any) -> None:
+        self.started = time.monotonic()  # the pace counts from when workers exist
         stopping = False
         try:
             while (self.todo and not stopping and not self.stopped) or pool.running:

@@ -285,9 +285,14 @@ def _failures(rows: list[dict[str, Any]]) -> str:
     causes = Counter(failure_cause(r["error"]) for r in failed)
     items = "".join(
         f"<li><b>{count}</b> × {_e(cause)}<div class=\"muted small\">"
-        + _e(", ".join(r["id"] for r in failed if failure_cause(r["error"]) == cause)[:400])
+        + _e(_listed([r["id"] for r in failed if failure_cause(r["error"]) == cause]))
         + "</div></li>" for cause, count in causes.most_common())
     return f"<h2>Failures by cause</h2><div class=\"card\"><ul class=\"causes\">{items}</ul></div>"
+
+
+def _listed(ids: list[str], shown: int = 10) -> str:
+    more = f", and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
 
 
 def _category_tables(categories: dict[str, dict[str, Any]], rows: list[dict[str, Any]]) -> str:

@@ -3,8 +3,8 @@
 They are the durable-run backends (deterministic, $0.25 a clip, each finished candidate logged to
 `$KINEMA_TEST_LOG`) plus:
 - `picky` planner: fails like the studio on a prompt it cannot simulate (one with 'liquid');
-- `held` video: a backend that declares it holds a model, and writes its process id to
-  `$KINEMA_TEST_LOADS/<pid>` when it loads, so a test can count loads per worker;
+- `held` video: a backend that declares it holds a model, and adds a line to
+  `$KINEMA_TEST_LOADS/<pid>` each time it loads, so a test can count loads per worker;
 - `stopper` video: writes the batch's stop request after each first-round clip of a prompt
   saying 'stop here', as Ctrl-C in the driver would, so the batch is saved half-way through a
   run.
@@ -50,7 +50,8 @@ class HeldVideo(SeededVideo):
         super().__init__(model)
         loads = os.environ.get("KINEMA_TEST_LOADS")
         if loads:
-            Path(loads, str(os.getpid())).touch()
+            with open(Path(loads, str(os.getpid())), "a", encoding="utf-8") as fh:
+                fh.write("loaded\n")
 
 
 class StopperVideo(SeededVideo):

@@ -13,9 +13,10 @@ import pytest
 
 from agent.batch import run_batch
 from agent.context import Context
-from agent.executors import run_all
+from agent.executors import Placement, open_executor, run_all
 from tests import batch_backends
 from tests.test_batch import REQUEST, _generated, _prompts, unregister
+from tools.errors import BackendUnavailable
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
@@ -72,8 +73,14 @@ def test_held_models_live_in_actors_that_load_once(local_ray, backends, tmp_path
                         request=REQUEST, executor="ray", workers=2,
                         setup=batch_backends.register)
     assert summary["batch"]["completed"] == 6
-    loaders = {p.name for p in Path(local_ray, "loads").iterdir()}
+    loaders = {p.name: p.read_text().count("loaded") for p in Path(local_ray, "loads").iterdir()}
     assert 1 <= len(loaders) <= 2 and str(os.getpid()) not in loaders  # 2 actors, 6 items
+    assert set(loaders.values()) == {1}
+
+
+def test_a_gpu_batch_on_a_cluster_without_gpus_fails_fast(local_ray):
+    with pytest.raises(BackendUnavailable, match="GPU"):
+        open_executor("ray", placement=Placement(gpus=1.0, stateful=True))
 
 
 def test_judge_calibration_on_ray_judges_like_local_workers(local_ray):
