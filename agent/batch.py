@@ -328,7 +328,7 @@ class _Driver:
                         stopping = self.interrupted = True  # `touch OUT/.stop` from anywhere
                         self._emit(note="stop requested: running items save after their "
                                    "current step")
-                    if not stopping:
+                    if not stopping and not self.stopped:
                         self._start_what_fits(pool)
                     for key, outcome, error in pool.wait(1.0):
                         self._settle(key, outcome, error)
@@ -340,8 +340,7 @@ class _Driver:
                     (self.out / STOP_FILE).touch()
                     self._emit(note=f"stopping: {pool.running} running items save after their "
                                "current step (Ctrl-C again to kill them)")
-        except BaseException:
-            self.interrupted = True
+        except BaseException:  # a second Ctrl-C, or a mistake of setup: stop the workers now
             pool.abort()
             raise
         finally:

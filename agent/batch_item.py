@@ -44,6 +44,7 @@ BATCH_FILE = "batch.json"
 
 ItemStatus = Literal["running", "completed", "failed"]
 OutcomeStatus = Literal["completed", "failed", "interrupted"]
+Ending = tuple[OutcomeStatus, str | None]  # how a run ended: (status, error)
 
 
 class ItemRecord(BaseModel):
@@ -132,29 +133,30 @@ def run_item(task: ItemTask) -> ItemOutcome:
         if record is not None and _settled(record, task.retry_failed):
             return _reported(batch_dir, record, ran=False)
         run_dir = previous_run(folder)
-        ended = _ended_unrecorded(run_dir, task.retry_failed)
+        ended = _how_it_ended(run_dir, task.retry_failed)
         attempts = record.attempts if record else 0
         if ended is not None:
             return _finish(batch_dir, folder, task.item.id, attempts, run_dir, ended, ran=False)
         write_record(folder, ItemRecord(
             id=task.item.id, status="running", attempts=attempts + 1, started_at=time.time(),
             run_dir=_relative(batch_dir, run_dir), worker=f"{socket.gethostname()}:{os.getpid()}"))
-        error = _run_or_resume(task, folder, run_dir)
+        status, error = _run_or_resume(task, folder, run_dir)
         run_dir = previous_run(folder)
-        if error == "interrupted":
-            ended = _ended_unrecorded(run_dir, retry_failed=False)
+        if status == "interrupted":  # unless it finished just as the stop came
+            ended = _how_it_ended(run_dir, retry_failed=False)
             if ended is None:
                 return _saved(batch_dir, folder, run_dir)
-            error = ended
-        return _finish(batch_dir, folder, task.item.id, attempts + 1, run_dir, error, ran=True)
+            status, error = ended
+        return _finish(batch_dir, folder, task.item.id, attempts + 1, run_dir, (status, error),
+                       ran=True)
 
 
 def _settled(record: ItemRecord, retry_failed: bool) -> bool:
     return record.status == "completed" or (record.status == "failed" and not retry_failed)
 
 
-def _run_or_resume(task: ItemTask, folder: Path, run_dir: Path | None) -> str | None:
-    """Runs the item; returns None when it completed, 'interrupted', or the failure's message."""
+def _run_or_resume(task: ItemTask, folder: Path, run_dir: Path | None) -> Ending:
+    """Runs (or resumes) the item's run; a failure is returned with its message, not raised."""
     from agent.runner import RunInterrupted, resume, run
 
     hook = _stop_hook(Path(task.batch_dir))
@@ -165,12 +167,12 @@ def _run_or_resume(task: ItemTask, folder: Path, run_dir: Path | None) -> str | 
         else:
             run(_request(task), _context(task, folder), on_update=hook)
     except RunInterrupted:
-        return "interrupted"
+        return "interrupted", None
     except KinemaError as exc:
-        return str(exc)
+        return "failed", str(exc)
     except Exception as exc:  # a backend's bug fails this item, not the batch
-        return f"{type(exc).__name__}: {exc}"
-    return None
+        return "failed", f"{type(exc).__name__}: {exc}"
+    return "completed", None
 
 
 def _stop_hook(batch_dir: Path) -> Any:
@@ -217,14 +219,14 @@ def _result(run_dir: Path | None) -> dict[str, Any] | None:
     return dict(json.loads((run_dir / RESULT_FILE).read_text(encoding="utf-8")))
 
 
-def _ended_unrecorded(run_dir: Path | None, retry_failed: bool) -> str | None:
-    """How a run that nobody recorded ended: '' completed, the error when failed, else None."""
+def _how_it_ended(run_dir: Path | None, retry_failed: bool) -> Ending | None:
+    """How a run that nobody recorded ended, or None when it can still go on (or never ran)."""
     result = _result(run_dir)
     if result is None or result.get("status") == "cancelled":
         return None
     if result.get("status") == "completed":
-        return ""
-    return None if retry_failed else str(result.get("error") or "failed")
+        return "completed", None
+    return None if retry_failed else ("failed", str(result.get("error") or "failed"))
 
 
 def _ledger(run_dir: Path | None) -> Ledger:
@@ -243,12 +245,13 @@ def _saved(batch_dir: Path, folder: Path, run_dir: Path | None) -> ItemOutcome:
 
 
 def _finish(batch_dir: Path, folder: Path, item_id: str, attempts: int, run_dir: Path | None,
-            error: str | None, *, ran: bool) -> ItemOutcome:
-    """Records the item as completed (`error` None or '') or failed, and reports it."""
+            ending: Ending, *, ran: bool) -> ItemOutcome:
+    """Records the item as it ended (completed, or failed with its error) and reports it."""
+    status, error = ending
     previous = read_record(folder)
     record = ItemRecord(
-        id=item_id, status="failed" if error else "completed", attempts=attempts,
-        run_dir=_relative(batch_dir, run_dir), error=error or None,
+        id=item_id, status="completed" if status == "completed" else "failed",
+        attempts=attempts, run_dir=_relative(batch_dir, run_dir), error=error,
         started_at=previous.started_at if previous else None, finished_at=time.time(),
         worker=f"{socket.gethostname()}:{os.getpid()}")
     write_record(folder, record)

@@ -292,7 +292,8 @@ class RayExecutor:
             self._started = address is None
             if callable(on_term) and threading.current_thread() is threading.main_thread():
                 signal.signal(signal.SIGTERM, on_term)  # Ray's own handler would exit at once
-        self.slots = workers or self._capacity()
+        capacity = self._capacity()  # fails fast when the cluster cannot hold one call
+        self.slots = workers or capacity
         self._calls: dict[Any, tuple[str, Any]] = {}  # ObjectRef -> (key, actor or None)
         options = {"num_cpus": placement.cpus, "num_gpus": placement.gpus}
         self._idle: list[Any] = []
