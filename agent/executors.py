@@ -24,6 +24,7 @@ import os
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
@@ -172,6 +173,7 @@ class ThreadExecutor:
 # -- local worker processes ------------------------------------------------------------------
 
 _driver_pid: int | None = None
+_busy = threading.Event()  # set while a worker process runs a call
 
 
 def driver_gone() -> bool:
@@ -184,8 +186,25 @@ def _init_process_worker(setup: Setup | None, driver_pid: int) -> None:
     _driver_pid = driver_pid
     # Ctrl-C reaches the whole process group; the driver alone decides how calls stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_driver, name="kinema-orphan-watch", daemon=True).start()
     if setup is not None:
         setup()
+
+
+def _exit_with_driver() -> None:
+    """An orphaned worker lets its call stop at a step boundary (the batch's hook sees
+    `driver_gone`), then exits instead of waiting for work that will never come."""
+    while not (driver_gone() and not _busy.is_set()):
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def _tracked(fn: Callable[[Any], Any], arg: Any) -> Any:
+    _busy.set()
+    try:
+        return fn(arg)
+    finally:
+        _busy.clear()
 
 
 class ProcessExecutor:
@@ -206,7 +225,7 @@ class ProcessExecutor:
         return len(self._futures)
 
     def submit(self, key: str, fn: Callable[[Any], Any], arg: Any) -> None:
-        self._futures[self._pool.submit(fn, arg)] = key
+        self._futures[self._pool.submit(_tracked, fn, arg)] = key
 
     def wait(self, timeout: float) -> list[Finished]:
         done, _ = wait_futures(list(self._futures), timeout, FIRST_COMPLETED)
