@@ -81,7 +81,7 @@ def test_batch_runs_every_item_and_summarises_it(backends, tmp_path):
     assert "cannot simulate" in page and done["report"] in page
 
 
-def test_running_again_skips_what_is_done(backends, tmp_path):
+def test_running_again_skips_what_is_done_and_retries_failures_on_request(backends, tmp_path):
     source = _prompts(tmp_path, "a ball falls", "a liquid spreads")
     out = tmp_path / "batch"
     run_batch(source, out, context=batch_backends.context(), request=REQUEST)
@@ -89,6 +89,9 @@ def test_running_again_skips_what_is_done(backends, tmp_path):
     summary = run_batch(source, out, context=batch_backends.context(), request=REQUEST)
     assert _generated(backends) == first == 4
     assert [i["attempts"] for i in summary["items"]] == [1, 1]
+    retried = run_batch(source, out, context=batch_backends.context(), request=REQUEST,
+                        retry_failed=True)  # only the failed item runs again
+    assert [i["attempts"] for i in retried["items"]] == [1, 2] and _generated(backends) == 4
 
 
 def test_a_stopped_batch_resumes_its_runs_without_generating_twice(backends, tmp_path):
