@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	# torch first, pinned to the CPU wheel: an unpinned torch pulls several GB of CUDA wheels.
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[local,dev]"
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[local,dev,ray]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
+from agent.batch_cli import batch_cmd
 from agent.context import Context
 from agent.state import Budget, RunRequest, RunResult, Verdict
 from tools.errors import BadInputError, KinemaError, invalid_input
@@ -358,6 +359,9 @@ def backends_cmd(
         mark = "[green]yes[/]" if row.usable else "[red]no[/]"
         table.add_row(row.role, row.spec, mark, row.reason or "-")
     out.print(table)
+
+
+app.command("batch")(batch_cmd)
 
 
 def main() -> None:

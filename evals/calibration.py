@@ -95,13 +95,18 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_suite(per_type: int, clean: int, seed: int = 0, workers: int = 2,
-              only: Sequence[str] | None = None) -> list[dict[str, Any]]:
+              only: Sequence[str] | None = None, executor: str = "local",
+              ray_address: str | None = None) -> list[dict[str, Any]]:
     """Judges `per_type` clips of each violation type and `clean` clean clips."""
     specs = nuisance_specs(None, clean, seed)
     for k, name in enumerate(VIOLATIONS):
         if only and name not in only:
             continue
         specs += nuisance_specs(name, per_type, seed + 1 + k)
+    if executor == "ray":
+        from agent.executors import run_all
+
+        return run_all(judge_spec, specs, kind="ray", workers=workers, ray_address=ray_address)
     if workers <= 1:
         return [judge_spec(s) for s in specs]
     with get_context("spawn").Pool(workers) as pool:
@@ -124,14 +129,19 @@ def main(
     seeds: Annotated[int, typer.Option(
         help="Pool this many suites, seeds SEED, SEED+1, ...: a held-out check of thresholds "
              "chosen while looking at one seed.")] = 1,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    workers: Annotated[int, typer.Option(help="Worker processes (Ray: tasks at once).")] = 2,
+    executor: Annotated[str, typer.Option(help="local or ray.")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     show_misses: Annotated[bool, typer.Option(help="List misjudged clips.")] = False,
 ) -> None:
     """Calibrate the kinematics judge on clips with known, injected violations."""
     if seeds < 1:
         raise typer.BadParameter("--seeds must be at least 1")
-    results = [r for k in range(seeds) for r in run_suite(per_type, clean, seed + k, workers)]
+    if executor not in ("local", "ray"):
+        raise typer.BadParameter("--executor must be local or ray")
+    results = [r for k in range(seeds)
+               for r in run_suite(per_type, clean, seed + k, workers, None, executor, ray_address)]
     summary = summarise(results)
     if as_json:
         typer.echo(json.dumps({"types": {k: {"auroc": v["auroc"], "accuracy": v["accuracy"]}

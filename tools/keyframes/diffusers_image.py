@@ -8,8 +8,9 @@ the model's `model_index.json`; it loads on first use and is reused across round
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from tools.base import Resources
 from tools.diffusers_runtime import (
     DiffusersOptions,
     generator_for,
@@ -33,6 +34,8 @@ def keyframe_prompt(plan: ShotPlan, spec: KeyframeSpec) -> str:
 
 class DiffusersKeyframes:
     """Keyframe backend `diffusers:<repo-or-path>`, e.g. black-forest-labs/FLUX.1-schnell."""
+
+    resources: ClassVar[Resources] = Resources(gpus=1, holds_model=True)
 
     def __init__(self, model: str | None = None, **options: Any) -> None:
         if not model:

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field
 
+from tools.base import Resources, needs
 from tools.diffusers_runtime import (
     DiffusersOptions,
     generator_for,
@@ -49,6 +50,7 @@ class DiffusersVideo:
 
     accepts_keyframes: ClassVar[bool] = False
     parallel_ok: ClassVar[bool] = False  # one GPU, one pipeline: candidates run in turn
+    resources: ClassVar[Resources] = Resources(gpus=1, holds_model=True)
     pipeline_name: ClassVar[str] = ""
     frame_step: ClassVar[int] = 4  # num_frames = frame_step * k + 1
     side_multiple: ClassVar[int] = 16
@@ -176,6 +178,7 @@ FAMILIES: dict[str, type[DiffusersVideo]] = {
 }
 
 
+@needs(DiffusersVideo.resources)
 def diffusers_video(model: str | None = None, **options: Any) -> DiffusersVideo:
     """Factory of `diffusers:<repo-or-path>`: the family's backend, detected from its config."""
     if not model:
