@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from tools import __version__
+
 # litellm fetches a remote price map at import unless told otherwise; respect a user's choice.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -34,6 +36,7 @@ __all__ = [
     "RunRequest",
     "RunResult",
     "Verdict",
+    "__version__",
     "agenerate",
     "as_tool",
     "astream",

@@ -51,7 +51,8 @@ def validate_specs(ctx: Context, roles: tuple[str, ...] | None = None) -> None:
     A spec must name a registered backend (else `UnknownBackendError`), and the backend must be
     able to run here: its key set, its model known to litellm's table or its local server
     answering, its extra installed (else one `BackendUnavailable` naming every problem). So a
-    missing judge key fails before the planner is paid, not after a video was generated.
+    missing judge key fails before the planner is paid, not after a video was generated. A
+    role given options is also loaded, so an option its backend does not take is refused now.
     """
     from tools.availability import check
 
@@ -61,6 +62,8 @@ def validate_specs(ctx: Context, roles: tuple[str, ...] | None = None) -> None:
             continue
         registry.check(role, spec)
         found = check(role, spec, ctx.options.get(role, {}), for_run=True)
+        if found.usable and ctx.options.get(role):
+            resolve(ctx, role)  # an option the backend does not take fails here, by name
         if not found.usable:
             problems.append(f"{role} {spec}: {found.reason}")
     if problems:

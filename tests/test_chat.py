@@ -62,20 +62,22 @@ def test_conversation_survives_a_restart(fakes, tmp_path):
     assert res.exit_code == 0 and "resumed: 1 runs" in res.stdout
     turns = session_of(tmp_path).turns
     assert len(turns) == 2 and turns[1].parent_run_id == turns[0].run_id
-    assert "budget: generations=2" in res.stdout
+    assert "budget: max_generations=2" in res.stdout
     assert fakes["video"].jobs[-1].prompt.endswith("Revision: from higher up")
 
 
 def test_slash_commands(fakes, tmp_path):
     res = chat(tmp_path, ["/help", "/backends", "/use video=nope", "/use judge", "/budget x=1",
-                          "/open", "/frobnicate", "/judge /nope.mp4", "/quit"])
+                          "/use video=studio", "/option video.steps=3", "/option nope", "/open", "/frobnicate", "/judge /nope.mp4", "/quit"])
     assert res.exit_code == 0
     out = res.stdout
     assert "/budget" in out and "/quit" in out  # help
     assert "scripted" in out and "refiner" in out  # backends table
     assert "unknown video backend 'nope'" in out
     assert "usage: /use ROLE=SPEC" in out
-    assert "unknown budget key 'x'" in out
+    assert "unknown budget cap 'x'" in out
+    assert "invalid option video.steps: video backend 'studio' takes no such option" in out
+    assert "write ROLE.KEY=VALUE" in out
     assert "no video yet" in out and "unknown command /frobnicate" in out
     assert "no such file" in out
 
@@ -94,7 +96,7 @@ def test_resume_without_a_saved_conversation_exits_2(tmp_path):
 
 def test_parse_budget():
     assert parse_budget("3", Budget()).max_generations == 3
-    both = parse_budget("usd=0.5 seconds=none", Budget(max_seconds=10))
+    both = parse_budget("max_usd=0.5 max_seconds=none", Budget(max_seconds=10))
     assert both.max_usd == 0.5 and both.max_seconds is None
 
 
@@ -110,3 +112,27 @@ def test_kinema_chat_through_a_real_pipe_on_the_studio(tmp_path):
     turns = session_of(tmp_path).turns
     assert len(turns) == 2 and turns[1].parent_run_id == turns[0].run_id
     assert "(refines #1)" in done.stdout
+
+
+def test_options_and_every_cap_reach_the_run(fakes, tmp_path):
+    res = chat(tmp_path, ["/budget max_usd=0.9 max_tokens=100000", "/option judge.strict=true",
+                          "/budget", "/option", "a ball falls", "y", "/quit"],
+               "--max-seconds", "50")
+    assert res.exit_code == 0, res.output
+    assert "max_seconds=50.0" in res.stdout and "max_usd=0.9" in res.stdout
+    assert "judge.strict=true" in res.stdout, res.stdout
+    (run_dir,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+    context = json.loads((run_dir / "context.json").read_text())
+    assert context["options"] == {"judge": {"strict": True}}
+    assert context["budget"]["max_tokens"] == 100000 and context["budget"]["max_seconds"] == 50
+
+
+def test_open_prints_the_path_and_launches_nothing_without_a_desktop(fakes, tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    launched = []
+    monkeypatch.setattr("agent.chat.open_file", launched.append)
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True, raising=False)
+    res = chat(tmp_path, ["a ball falls", "y", "/open", "/quit"])
+    assert "video: " in res.stdout and "final.mp4" in res.stdout and launched == []

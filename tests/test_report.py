@@ -34,13 +34,13 @@ def test_every_finished_run_has_a_self_contained_report(fakes, fake_context):
     page = _page(result.run_dir)
     assert not re.search(r'(src|href)="(https?:)?//', page), "the report must not need a network"
     assert "a ball falls" in page and "free fall" in page and "Keyframe moments" in page
-    candidates = [c["id"] for r in result.rounds for c in r["candidates"]]
+    candidates = [c.id for r in result.rounds for c in r.candidates]
     filmstrips = re.findall(r'alt="filmstrip of (r\d\dc\d)" src="data:image/jpeg;base64,', page)
     assert filmstrips == candidates
     assert 'alt="score and cumulative cost per round" src="data:image/png;base64,' in page
     assert '<video controls loop muted src="data:video/mp4;base64,' in page
     for rnd in result.rounds:
-        assert rnd["decision"]["reason"] in page
+        assert rnd.decision.reason in page
     assert page.count('class="violated">violated<') >= 1  # rule verdicts are listed
     assert (Path(result.run_dir) / "rounds" / "record.json").is_file()
 
@@ -96,8 +96,8 @@ def test_kinema_trace_prints_the_decision_tree(fakes, fake_context):
     out = res.stdout
     assert f"run {result.run_id}" in out and "completed" in out
     for rnd in result.rounds:
-        assert f"round {rnd['index']}" in out
-        assert f"decision: {rnd['decision']['action']} ({rnd['decision']['reason']})" in out
+        assert f"round {rnd.index}" in out
+        assert f"decision: {rnd.decision.action} ({rnd.decision.reason})" in out
     assert "judgement r01c0: score 0.4" in out and "violated: gravity" in out
     assert "backend.video scripted" in out and "finished stop:" in out
 

@@ -20,9 +20,9 @@ def test_spans_are_otlp_json_with_hex_ids(tmp_path):
         pass
     run.close("completed")
     spans = tracing.read_spans(tmp_path)
-    assert {s["name"] for s in spans} == {"node.plan", "kinema.run"}
+    assert {s["name"] for s in spans} == {"node.plan", tracing.ROOT_SPAN}
     child = next(s for s in spans if s["name"] == "node.plan")
-    root = next(s for s in spans if s["name"] == "kinema.run")
+    root = next(s for s in spans if s["name"] == tracing.ROOT_SPAN)
     assert len(child["traceId"]) == 32 and len(child["spanId"]) == 16
     assert child["parentSpanId"] == root["spanId"]
     assert tracing.attributes_of(child) == {"kinema.round": 1}
