@@ -12,9 +12,10 @@ import operator
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 from typing_extensions import TypedDict
 
+from tools.errors import BadInputError
 from tools.schema import (
     Candidate,
     GenerationJob,
@@ -188,17 +189,17 @@ class RunState(BaseModel):
     """
 
     request: RunRequest | None = None
-    # The narrow input (`KinemaInput`), read once by the first node.
-    init_image: str | None = None
-    duration_s: float | None = None
-    fps: int | None = None
-    width: int | None = None
-    height: int | None = None
-    budget: Budget | dict[str, Any] | None = Field(
-        None, description="A hosted run's caps: a Budget replaces the Context's, a dict of caps "
-        "is set on top of it.")
-    options: dict[str, dict[str, Any]] | None = Field(
-        None, description="Backend options merged into the Context's (hosted runs).")
+    # The narrow input (`KinemaInput`), read once by the first node. Typed loosely on purpose:
+    # the front door (`agent.intake`) checks them and says what is wrong in one line.
+    init_image: Any = None
+    duration_s: Any = None
+    fps: Any = None
+    width: Any = None
+    height: Any = None
+    budget: Any = Field(None, description="A hosted run's caps: a Budget replaces the "
+                        "Context's, a dict of caps is set on top of it.")
+    options: Any = Field(None, description="A hosted run's backend options, merged into the "
+                         "Context's.")
     # The narrow output (`KinemaOutput`), written by `finish`.
     video: str | None = None
     score: float | None = None
@@ -225,6 +226,22 @@ class RunState(BaseModel):
     decision: Decision | None = None
     refinement: Refinement | None = None
     started_at: float = 0.0
+
+    @field_validator("prompt", mode="before")
+    @classmethod
+    def _prompt_is_text(cls, value: Any) -> Any:
+        # A graph's input writes `prompt` straight into the state: a wrong type is the
+        # caller's mistake, said in one line (pydantic would wrap a ValueError).
+        if not isinstance(value, str):
+            raise BadInputError(f"the prompt must be text (str), not {type(value).__name__}")
+        return value
+
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _seed_is_a_number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadInputError(f"the seed must be a whole number, not {type(value).__name__}")
+        return value
 
     @property
     def req(self) -> RunRequest:

@@ -18,10 +18,9 @@ import operator
 from pathlib import Path
 from typing import Annotated, Any
 
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from typing_extensions import TypedDict
-
-from langgraph.checkpoint.memory import InMemorySaver
 
 from agent import Context, build_subgraph
 

@@ -68,7 +68,8 @@ def test_conversation_survives_a_restart(fakes, tmp_path):
 
 def test_slash_commands(fakes, tmp_path):
     res = chat(tmp_path, ["/help", "/backends", "/use video=nope", "/use judge", "/budget x=1",
-                          "/use video=studio", "/option video.steps=3", "/option nope", "/open", "/frobnicate", "/judge /nope.mp4", "/quit"])
+                          "/use video=studio", "/option video.steps=3", "/option nope",
+                          "/open", "/frobnicate", "/judge /nope.mp4", "/quit"])
     assert res.exit_code == 0
     out = res.stdout
     assert "/budget" in out and "/quit" in out  # help

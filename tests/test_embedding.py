@@ -206,6 +206,12 @@ def test_tool_example_runs_offline_on_the_studio(tmp_path):
     assert "tool answered: score" in out
 
 
+def test_otel_example_shows_kinemas_spans_in_the_applications_trace(tmp_path):
+    out = _run_example("otel_host.py", tmp_path)
+    assert "span 'invoke_agent kinema' (storyboard-app, internal)" in out
+    assert "span 'node.judge' (storyboard-app" in out and "span 'make storyboard'" in out
+
+
 def test_mcp_example_runs_offline_on_the_studio(tmp_path):
     out = _run_example("mcp_client.py", tmp_path)
     assert "tools: generate_video, judge_video" in out and "judge_video: physics" in out
