@@ -212,8 +212,8 @@ def _execute(state: RunState, payload: Any, ctx: Context, hooks: _Hooks, *,
     run_id, run_dir = state.run_id, Path(state.run_dir)
     tracing.open_run(run_id, run_dir, ctx.otlp_endpoint)
     progress = _Progress(state)
-    if hooks.on_interrupt is not None:
-        ctx = ctx.model_copy(update={"approve_plan": True})
+    # The plan waits for approval only when someone is there to give it.
+    ctx = ctx.model_copy(update={"approve_plan": hooks.on_interrupt is not None})
     status: RunStatus = "failed"
     try:
         _drive(progress, payload, ctx, hooks)

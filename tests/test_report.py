@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -133,3 +134,18 @@ def test_demo_report_renders_in_headless_chromium(tmp_path):
     # Rendered images (filmstrips, keyframes, plot) make many distinct colours; text alone few.
     colours = len(np.unique(shot.reshape(-1, 3) // 8, axis=0))
     assert colours > 500, colours
+
+
+def test_one_duration_everywhere(fakes, tmp_path):
+    """The CLI's summary, result.json, report.html and `kinema trace` show the same seconds."""
+    res = CliRunner().invoke(app, ["run", "a ball falls", "--out", str(tmp_path), "--duration",
+                                   "1", "--planner", "fixed", "--keyframes", "blank", "--video",
+                                   "scripted", "--judge", "scripted", "--refiner", "echo"])
+    assert res.exit_code == 0, res.output
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    seconds = json.loads((run_dir / "result.json").read_text())["ledger"]["seconds"]
+    shown = f"{seconds:.1f} s"
+    assert f"generations, {shown}" in res.stdout
+    assert shown in (run_dir / "report.html").read_text()
+    traced = CliRunner().invoke(app, ["trace", str(run_dir)]).stdout.splitlines()[0]
+    assert f"completed · {shown} ·" in traced
