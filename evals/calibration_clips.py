@@ -158,7 +158,8 @@ def _midair_bounce(t: np.ndarray, start: tuple[float, float, float, float], g: f
     xs, ys, vx, vy = start
     height = rng.uniform(0.25, 0.5)
     floor = r + height
-    if ys <= floor + 0.1:
+    apex = ys + max(vy, 0.0) ** 2 / (2 * g)
+    if apex <= floor + 0.1:
         return flight(t, start, g, e, r)
     land = _landing(ys - floor, vy, g)
     before = t < land
@@ -285,21 +286,23 @@ def render_clip(spec: ClipSpec) -> tuple[np.ndarray, float]:
     frames, px_per_m = _draw(spec, paths, table, rng, hand, extra)
     if spec.nuisance == "clutter":
         frames = _clutter(frames, extra)
-    if spec.nuisance == "cut":
-        # The first shot is another clean clip (another scene and look), drawn raw: the
-        # noise, shake and compression below treat both shots alike.
-        other = dataclasses.replace(spec, violation=None, nuisance=None, crf=None, noise=0.0,
-                                    shake_px=0.0, texture=not spec.texture,
-                                    environment=ENVIRONMENTS[int(extra.integers(3))],
-                                    seed=int(extra.integers(1 << 30)))
-        cut = int(extra.uniform(0.5, 0.8) * FPS)
-        frames = np.concatenate([render_clip(other)[0][:cut], frames[cut:]])
     if spec.shake_px:
         frames = _shake(frames, spec.shake_px, rng)
     if spec.noise:
         noisy = frames + rng.normal(0.0, spec.noise, frames.shape)
         frames = np.clip(noisy, 0, 255).astype(np.uint8)
     frames = _inject_sequence_violation(spec.violation, frames, paths[0], rng)
+    if spec.nuisance == "cut":
+        # The first shot is another clean clip (another scene and look) with the same noise
+        # and shake; the compression below treats both shots alike.
+        other = dataclasses.replace(spec, violation=None, nuisance=None, crf=None,
+                                    texture=not spec.texture,
+                                    environment=ENVIRONMENTS[int(extra.integers(3))],
+                                    seed=int(extra.integers(1 << 30)))
+        cut = int(extra.uniform(0.5, 0.8) * FPS)
+        # This clip starts at the cut and runs on (its last moments are cut off instead),
+        # so whatever was injected into it is still in view.
+        frames = np.concatenate([render_clip(other)[0][:cut], frames[: len(frames) - cut]])
     if spec.crf is not None:
         frames = _through_h264(frames, spec.crf)
     return frames, px_per_m
@@ -318,13 +321,19 @@ def _hold(path: Path2D, rng: np.random.Generator) -> Hand:
     """The ball held still where it starts until the hand lets go, its path delayed by as
     much; the hand then goes up and out of view."""
     release = int(rng.uniform(0.3, 0.6) * FPS)
+    # Away from where the ball goes: up from a dropped ball, back against a thrown one.
+    vx, vy = (path.x[1] - path.x[0]) * FPS, (path.y[1] - path.y[0]) * FPS
+    speed = float(np.hypot(vx, vy))
+    if speed > 0.3:
+        hx, hy = -1.4 * vx / speed, -1.4 * vy / speed
+    else:  # sideways and up, out of the way of a ball that may go either way
+        hx, hy = rng.choice([-1, 1]) * rng.uniform(1.0, 1.4), 0.8
     for values in (path.x, path.y):
         values[release:] = values[: len(values) - release].copy()
         values[:release] = values[0]
     t = np.arange(len(path.x)) / FPS
     away = np.maximum(t - release / FPS, 0.0)
-    side = rng.choice([-1, 1]) * rng.uniform(0.2, 0.6)
-    return Hand(release, path.x[0] + side * away, path.y[0] + 0.9 * path.radius + 1.6 * away)
+    return Hand(release, path.x[0] + hx * away, path.y[0] + 0.9 * path.radius + hy * away)
 
 
 def _draw(spec: ClipSpec, paths: list[Path2D], table: float, rng: np.random.Generator,
@@ -505,7 +514,8 @@ def nuisance_specs(violation: str | None, count: int, seed: int) -> list[ClipSpe
     for i in range(count):
         scenes = ("drop",) if violation in ("gravity_upward", "energy_gain") else ("throw",) if (
             violation == "gravity_zero") else (
-            ("drop", "throw") if violation and violation.startswith("gravity") else
+            ("drop", "throw") if violation and (violation.startswith("gravity")
+                                                or violation == "midair_bounce") else
             ("drop", "throw", "table"))
         scene = scenes[i % len(scenes)]
         specs.append(ClipSpec(

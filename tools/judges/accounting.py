@@ -119,6 +119,8 @@ class Body:
     noise: float  # centroid noise, px
     carried: np.ndarray  # bool per sample: touching a larger moving body (a hand, an agent)
     breaks: Sequence[int] = ()  # sample indices where the track jumps (continuity's business)
+    floor_times: np.ndarray = field(default_factory=lambda: np.zeros(0))  # sightings left out
+    # because the body was down at its floor there, its blob merged with the floor or shadow
 
 
 @dataclass(frozen=True)
@@ -295,12 +297,22 @@ def _supported(s: Stretch, physics: Physics, index: int) -> bool:
     frame's bottom edge (the floor out of view), or the lowest level the body reaches."""
     body = s.body
     x, y = float(body.x[index]), float(body.y[index])
+    if len(body.floor_times):
+        near = float(np.min(np.abs(body.floor_times - body.t[index])))
+        if near <= 2.5 / _frame_rate(body):
+            return True  # it was seen down at its floor, blob and all, right then
     steps = np.abs(np.diff(body.y[max(0, index - 1) : index + 2]))
     reach = float(steps.max()) if len(steps) else 0.0
     if physics.support(x, y + body.radius, body.radius, reach):
         return True
     lowest = float(np.max(body.y))
     return y >= lowest - max(0.5 * body.radius, 4.0, reach)
+
+
+def _aloft(body: Body, height: float, physics: Physics) -> bool:
+    """Whether a body `height` px above the lowest point it reaches is clearly off it: by
+    its own size at least, and well beyond what the blob's noise could make of it."""
+    return height >= max(body.radius, 3.0 * tolerance(body, physics.diagonal))
 
 
 def classify_rest(s: Stretch, physics: Physics) -> Piece:
@@ -311,11 +323,29 @@ def classify_rest(s: Stretch, physics: Physics) -> Piece:
     kind = "roll" if travel > max(3.0, 0.5 * body.radius) else "rest"
     if bool(body.carried[s.start : s.stop].mean() > 0.5):
         return Piece(body.track, "carried", t0, t1)
-    if physics.weightless or _supported(s, physics, middle):
-        return Piece(body.track, kind, t0, t1, _numbers(travel_px=travel))
     height = float(np.max(body.y)) - float(np.median(s.y))
+    # A body seen rolling along at one height from its first sighting is on something, even
+    # where the surface's edge is lost in texture; one that was flying and then goes level
+    # is held up by nothing anyone can see.
+    rolls_from_start = kind == "roll" and s.start == 0
+    if (rolls_from_start or physics.weightless or _supported(s, physics, middle)
+            or not _aloft(body, height, physics)):
+        return Piece(body.track, kind, t0, t1, _numbers(travel_px=travel))
     return Piece(body.track, "hover", t0, t1,
                  _numbers(height_px=height, travel_px=travel, seconds=t1 - t0))
+
+
+def _turn_up(s: Stretch, physics: Physics, facts: dict[str, float]) -> Piece:
+    """A stretch that falls and then rises with no sharp corner: a bounce whose lowest
+    sightings were left out (blob merged with the floor) or cut short by the frame rate.
+    Where its lowest point is supported it is a contact; elsewhere it turned in mid-air."""
+    body = s.body
+    low = s.start + int(np.argmax(s.y))
+    t0, t1 = float(s.t[0]), float(s.t[-1])
+    if _supported(s, physics, low):
+        return Piece(body.track, "contact", t0, t1, facts)
+    height = float(np.max(body.y)) - float(body.y[low])
+    return Piece(body.track, "midair_bounce", t0, t1, {**facts, "height_px": round(height, 1)})
 
 
 def _settling(s: Stretch) -> bool:
@@ -382,6 +412,8 @@ def classify_motion(s: Stretch, physics: Physics, gravity: float | None) -> Piec
         kind = "glide" if abs(bend) <= max(2.0, 0.15 * drop) or abs(a) < 3 * se else "wrong_rate"
         return Piece(body.track, "flight" if kind == "glide" else kind, t0, t1, facts)
     if a < -3.0 * se and a * duration**2 / 8.0 < -max(1.0, 0.06 * drop):
+        if v0 > 0 > v1:  # a fall turned into a rise within the stretch: a bounce, seen smooth
+            return _turn_up(s, physics, facts)
         kind = "speeding_rise" if v0 < 0 and v1 < 0 else "slowing_fall" if v0 > 0 else "wrong_rate"
         if kind == "slowing_fall" and physics.fluid:
             kind = "flight"
@@ -540,6 +572,72 @@ def swing_pivot(body: Body) -> tuple[float, float, float] | None:
     return None
 
 
+def flight_ranges(parts: list[Stretch]) -> list[tuple[int, int]]:
+    """[start, stop) sample ranges of free flights: moving stretches between bounces and
+    rests (a split inside a flight does not end it)."""
+    ranges: list[tuple[int, int]] = []
+    current: tuple[int, int] | None = None
+    for part in parts:
+        if part.rest:
+            current = None
+            continue
+        current = (current[0], part.stop) if current else (part.start, part.stop)
+        if ranges and ranges[-1][0] == current[0]:
+            ranges[-1] = current
+        else:
+            ranges.append(current)
+        if part.contact_after is not None:
+            current = None
+    return ranges
+
+
+def dwell(body: Body, physics: Physics, gravity: float | None,
+          span: tuple[int, int] | None = None) -> Piece | None:
+    """The longest stretch a body lingers in mid-air, when gravity cannot allow it.
+
+    A body in free flight that moves up or down by no more than d over T seconds has
+    g T² / 8 <= d: gravity moves it on, and least so around an apex, where it is slowest. A
+    body that stays within d for longer (give or take the noise and a frame), with nothing
+    under it, is held in mid-air, however its lingering was cut into pieces: a hold between
+    keyframes, a slow glide across the top of a hop, an ease in and out of an apex.
+    """
+    if not gravity or gravity <= 0 or len(body.t) < MIN_POINTS:
+        return None
+    margin = 2.0 * tolerance(body, physics.diagonal)
+    slack = 2.0 / _frame_rate(body)
+    y, t = body.y, body.t
+    first, last = span if span is not None else (0, len(y))
+    found: list[tuple[float, int, int]] = []
+    for a in range(first, last):
+        low = high = float(y[a])
+        longest = None
+        for b in range(a + 1, last):
+            low, high = min(low, float(y[b])), max(high, float(y[b]))
+            allowed = math.sqrt(8.0 * (high - low + margin) / gravity) + slack
+            if t[b] - t[a] > allowed:
+                longest = b
+            elif high - low > 4.0 * margin + 0.5 * body.radius:
+                break
+        if longest is not None and not (found and found[-1][2] >= longest):
+            found.append((float(t[longest] - t[a]), a, longest))
+    for length, a, b in sorted(found, reverse=True)[:4]:
+        if bool(body.carried[a : b + 1].mean() > 0.5):
+            continue
+        if _supported(Stretch(body, a, b + 1, rest=True), physics, (a + b) // 2):
+            continue
+        height = float(np.max(body.y)) - float(np.median(y[a : b + 1]))
+        if not _aloft(body, height, physics):
+            continue
+        return Piece(body.track, "hover", float(t[a]), float(t[b]),
+                     _numbers(height_px=height, seconds=length,
+                              range_px=float(np.ptp(y[a : b + 1]))))
+    return None
+
+
+def _frame_rate(body: Body) -> float:
+    return 1.0 / max(float(np.median(np.diff(body.t))), 1e-6)
+
+
 def _swing_piece(body: Body, pivot: tuple[float, float, float]) -> Piece:
     numbers = _numbers(pivot_x_px=pivot[0], pivot_y_px=pivot[1], length_px=pivot[2])
     return Piece(body.track, "swing", float(body.t[0]), float(body.t[-1]), numbers)
@@ -560,13 +658,20 @@ def account(bodies: Sequence[Body], physics: Physics) -> Account:
         if pivot is not None:
             pieces.append(_swing_piece(body, pivot))
             continue
+        own: list[Piece] = []
         for i, s in enumerate(ss):
-            pieces.append(classify_rest(s, physics) if s.rest
-                          else classify_motion(s, physics, gravity))
+            own.append(classify_rest(s, physics) if s.rest
+                       else classify_motion(s, physics, gravity))
             if i + 1 < len(ss):
                 corner = classify_break(s, ss[i + 1], physics, gravity)
                 if corner is not None:
-                    pieces.append(corner)
+                    own.append(corner)
+        for span in [] if physics.weightless else flight_ranges(ss):
+            held = dwell(body, physics, gravity, span)
+            if held is not None and not any(
+                    p.kind == "hover" and p.t0 <= held.t1 and held.t0 <= p.t1 for p in own):
+                own.append(held)
+        pieces += sorted(own, key=lambda p: (p.t0, p.t1))
     total = sum(float(b.t[-1] - b.t[0]) for b in bodies)
     checked = sum(p.duration for p in pieces if p.checked and p.duration > 0)
     coverage = min(1.0, checked / total) if total > 0 else 0.0

@@ -48,21 +48,27 @@ class Neighbour:
     track: Track
     detection: Detection
 
+    @property
+    def usual_area(self) -> float:
+        """The other body's typical size: a sighting where two bodies touch is both at once."""
+        return float(np.median([d.area for d in self.track.detections]))
+
     def larger_than(self, det: Detection, factor: float = 1.5) -> bool:
-        return self.detection.area >= factor * det.area
+        return self.usual_area >= factor * det.area
 
     def looks_like(self, det: Detection) -> bool:
-        size = abs(math.log(max(self.detection.area, 1.0) / max(det.area, 1.0)))
+        size = abs(math.log(max(self.usual_area, 1.0) / max(det.area, 1.0)))
         return size < math.log(1.6) and colour_distance(self.detection.colour, det.colour) < 0.12
 
 
 def touching(det: Detection, seen: Sightings, own: Track, frames: range) -> list[Neighbour]:
-    """Sightings of other tracks in `frames` that touch `det` (within a few pixels, or a
-    third of its size), one per track."""
-    reach = max(TOUCH_PX, 0.3 * det.radius)
+    """Sightings of other tracks in `frames` that touch `det` (within a few pixels, or half
+    the larger one's radius: blobs are cut at the noise, and a shadow falls a little off its
+    body), one per track."""
     found: dict[int, Neighbour] = {}
     for frame in frames:
         for other, sighting in seen.at(frame):
+            reach = max(TOUCH_PX, 0.5 * max(det.radius, sighting.radius))
             if other is not own and id(other) not in found and _gap(det, sighting) <= reach:
                 found[id(other)] = Neighbour(other, sighting)
     return list(found.values())
@@ -72,13 +78,18 @@ def origin(track: Track, seen: Sightings) -> str | None:
     """Why a track that starts mid-clip is not a body appearing from nothing, or None.
 
     "released": its first sighting touches a larger body's (a hand opening, a thrower, a
-    breaking body's rest); "emerging": it comes into view partly, growing as it moves (from
-    behind something, or through the frame's edge).
+    breaking body's rest); "separates": it touches another body that looks otherwise;
+    "emerging": it comes into view partly, growing as it moves (from behind something, or
+    through the frame's edge). One that touches a body of its own look is a copy (`twin`).
     """
     first = track.first
     near = touching(first, seen, track, range(max(0, first.frame - 2), first.frame + 1))
     if any(n.larger_than(first) and not n.looks_like(first) for n in near):
         return "released"
+    if any(not n.looks_like(first) and n.track.first.frame < first.frame for n in near):
+        # It parts from another body that looks otherwise: a shadow or a reflection coming
+        # off it, a piece breaking off, a thing it was held by.
+        return "separates"
     return "emerging" if _emerges(track.detections) else None
 
 
@@ -107,16 +118,25 @@ def twin(track: Track, seen: Sightings) -> Track | None:
     touches a body of its own size and look, which goes on unchanged (nothing breaks in two
     equal, unchanged halves, and no hand is there to let go of it)."""
     first = track.first
+    own = float(np.median([d.area for d in track.detections[2:10]] or [first.area]))
     near = touching(first, seen, track, range(max(0, first.frame - 1), first.frame + 1))
     for n in near:
-        if not n.looks_like(first) or n.track.first.frame >= first.frame:
+        if n.track.first.frame > first.frame - 6:
             continue
-        after = [d for d in n.track.detections if first.frame <= d.frame <= first.frame + 4]
-        before = [d for d in n.track.detections if first.frame - 4 <= d.frame < first.frame]
-        if after and before:
-            kept = np.median([d.area for d in after]) / np.median([d.area for d in before])
-            if 0.75 <= kept <= 1.33:
-                return n.track
+        # Sizes away from the moment they touch, when the two blobs are one.
+        # Both a few frames away from the split: the two overlap for a while around it.
+        before = [d.area for d in n.track.detections if first.frame - 12 <= d.frame
+                  <= first.frame - 6]
+        after = [d.area for d in n.track.detections if first.frame + 4 <= d.frame
+                 <= first.frame + 12]
+        if not before or not after:
+            continue
+        parent = float(np.median(before))
+        kept = float(np.median(after)) / parent
+        same = (abs(math.log(max(own, 1.0) / max(parent, 1.0))) < math.log(1.6)
+                and colour_distance(n.detection.colour, first.colour) < 0.12)
+        if same and 0.75 <= kept <= 1.33:
+            return n.track
     return None
 
 

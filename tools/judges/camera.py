@@ -170,12 +170,23 @@ def masked_median(stack: np.ndarray, valid: np.ndarray, samples: int = 48,
 # --- cuts -------------------------------------------------------------------------------------
 
 
+def _block_means(grey: np.ndarray, grid: int = 8) -> np.ndarray:
+    """Each frame's mean grey in a grid x grid of blocks: a cut changes nearly all of them,
+    a moving body only those it crosses."""
+    count, height, width = grey.shape
+    h, w = height // grid * grid, width // grid * grid
+    if h == 0 or w == 0:
+        return grey.reshape(count, 1, -1).mean(axis=2, keepdims=True)
+    return grey[:, :h, :w].reshape(count, grid, h // grid, grid, w // grid).mean(axis=(2, 4))
+
+
 def find_cuts(small: np.ndarray, min_shot: int = 8) -> list[int]:
     """Indices of frames that start a new shot.
 
     A cut changes the whole picture at once: the difference between consecutive frames jumps
-    far above the clip's usual change, and their grey-level histograms disagree. Motion,
-    flicker and compression change a picture gradually, or only in part. Shots shorter than
+    far above the clip's usual change, and either their grey-level histograms disagree or
+    nearly every part of the picture changed. Motion, flicker and compression change a
+    picture gradually, or only in part. Shots shorter than
     `min_shot` frames are joined to their neighbour (nothing can be judged on them).
     """
     if len(small) < 2 * min_shot:
@@ -184,12 +195,16 @@ def find_cuts(small: np.ndarray, min_shot: int = 8) -> list[int]:
     change = np.abs(np.diff(grey, axis=0)).mean(axis=(1, 2))
     typical = float(np.median(change))
     hists = [np.histogram(g, bins=32, range=(0, 255))[0] / g.size for g in grey]
+    blocks = _block_means(grey)
     cuts = []
     for i, c in enumerate(change):
         around = np.concatenate([change[max(0, i - 4) : i], change[i + 1 : i + 5]])
         local = float(np.median(around)) if len(around) else typical
+        if c <= max(6.0, 6.0 * local, 4.0 * typical):
+            continue
         overlap = float(np.minimum(hists[i], hists[i + 1]).sum())
-        if c > max(20.0, 6.0 * local, 4.0 * typical) and overlap < 0.7:
+        everywhere = float(np.mean(np.abs(blocks[i + 1] - blocks[i]) > 8.0))
+        if overlap < 0.8 or everywhere > 0.6:
             cuts.append(i + 1)
     kept: list[int] = []
     for cut in cuts:

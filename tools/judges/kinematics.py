@@ -52,8 +52,10 @@ from tools.judges.motion import (
 from tools.judges.surfaces import SurfaceFinder
 from tools.judges.tracking import (
     ANALYSIS_MAX_SIDE,
+    Detection,
     Track,
     Tracking,
+    colour_distance,
     is_moving,
     track_objects,
 )
@@ -147,7 +149,8 @@ def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side:
     size = (round(width * scale), round(height * scale))
     tracking = track_objects(frames, fps, max_side, scale)
     diagonal = math.hypot(*size)
-    movers = [t for t in tracking.tracks if is_moving(t, diagonal, tracking.min_area)]
+    movers = [t for t in split_switches(tracking.tracks, len(tracking.tracks))
+              if is_moving(t, diagonal, tracking.min_area)]
     agents = [t for t in movers if is_agent(t)]
     moving = salient([t for t in movers if t not in agents], count, diagonal)
     data |= _tracking_measurements(tracking, moving, fps)
@@ -165,6 +168,32 @@ def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side:
     scene = Scene(tracking, motions, plan, fps, size, count, data, whole)
     wanted = [r for r in CHECKS if r != "trajectory" or has_reference(plan)]
     return [CHECKS[rule_id](scene) for rule_id in wanted], whole.coverage
+
+
+def split_switches(tracks: list[Track], next_id: int) -> list[Track]:
+    """The tracks cut where one jumps onto a body that looks otherwise: among many small
+    movers (leaves, specks) the matcher can hand a track from one to another when the first
+    blinks out. A teleporting body keeps its look; such a hop does not, and it is two bodies,
+    not one that jumped. New pieces get ids from `next_id` on."""
+    out: list[Track] = []
+    for track in tracks:
+        dets = track.detections
+        cuts = [k for k in range(1, len(dets)) if _switch(dets[k - 1], dets[k], track.radius)]
+        if not cuts:
+            out.append(track)
+            continue
+        for a, b in itertools.pairwise([0, *cuts, len(dets)]):
+            piece = Track(track.id if a == 0 else next_id, dets[a:b],
+                          [j - a for j in track.joins if a < j < b])
+            next_id += a != 0
+            out.append(piece)
+    return out
+
+
+def _switch(before: Detection, after: Detection, radius: float) -> bool:
+    far = math.hypot(after.x - before.x, after.y - before.y) > max(3.0 * radius, 12.0)
+    size = max(before.area, after.area) / max(min(before.area, after.area), 1.0)
+    return far and (size > 1.8 or colour_distance(before.colour, after.colour) > 0.12)
 
 
 def is_agent(track: Track) -> bool:
@@ -250,7 +279,8 @@ def _body(motion: TrackMotion, held: np.ndarray) -> Body:
     jumps = [float(j["t1"]) for j in motion.jumps]
     breaks = sorted({int(np.searchsorted(motion.t[index], t - 1e-6)) for t in jumps})
     return Body(motion.track.id, motion.t[index], motion.x[index], motion.y[index],
-                motion.radius, position_noise(motion), held[index], breaks=breaks)
+                motion.radius, position_noise(motion), held[index], breaks=breaks,
+                floor_times=motion.t[~keep])
 
 
 def _unreliable_reason(tracking: Tracking, moving: list[Track], count: int) -> str | None:
@@ -263,6 +293,16 @@ def _unreliable_reason(tracking: Tracking, moving: list[Track], count: int) -> s
     if not moving:
         return "no moving object large enough to track was found"
     return None
+
+
+def ranges(track: Track, diagonal: float) -> bool:
+    """Whether a mover goes somewhere: its position ranges over more than its own size and a
+    few hundredths of the frame. A leaf trembling in place, a flickering highlight or a
+    blob that wanders with the noise travels a long path in small steps but stays put; its
+    kinematics say nothing about physics."""
+    _, xs, ys = track.arrays()
+    reach = max(float(np.ptp(xs)), float(np.ptp(ys)))
+    return reach >= max(1.5 * track.radius, 0.06 * diagonal)
 
 
 def body_like(track: Track, diagonal: float) -> bool:
@@ -286,8 +326,7 @@ def body_like(track: Track, diagonal: float) -> bool:
         return False
     if len(areas) > 2 and float(np.median(np.abs(np.diff(np.log(areas))))) > 0.2:
         return False
-    _, xs, ys = track.arrays()
-    return max(float(np.ptp(xs)), float(np.ptp(ys))) >= max(1.5 * track.radius, 0.02 * diagonal)
+    return ranges(track, diagonal)
 
 
 def salient(movers: list[Track], count: int, diagonal: float) -> list[Track]:
@@ -297,17 +336,18 @@ def salient(movers: list[Track], count: int, diagonal: float) -> list[Track]:
 
     Waving grass, flickering texture and shimmering water make many small regions that come
     and go; a subject is big, stays in view and goes somewhere. A body scores by its size,
-    the share of the clip it is seen in, and how far it travels for its size; when there are
+    the share of the clip it is seen in, and how far it ranges for its size; when there are
     more than `MAX_SALIENT`, those scoring under a third of the best are left out too (the
     verdict says how many).
     """
     def score(track: Track) -> float:
         _, xs, ys = track.arrays()
-        steps = np.hypot(np.diff(xs), np.diff(ys))
-        travel = float(steps.sum() - steps.max()) if len(steps) else 0.0
+        # How far it ranges, not the sum of its steps: jitter in place adds up to a long path.
+        reach = max(float(np.ptp(xs)), float(np.ptp(ys)))
         seen = len(track.detections) / max(count, 1)
-        return track.radius * seen * min(3.0, travel / max(2.0 * track.radius, 1e-9))
+        return track.radius * seen * min(5.0, reach / max(2.0 * track.radius, 1e-9))
 
+    movers = [t for t in movers if ranges(t, diagonal)]
     if len(movers) <= MAX_SALIENT:
         return movers  # a few movers: each is a body, or the pieces a fault broke one into
     bodies = [t for t in movers if body_like(t, diagonal)]

@@ -15,11 +15,22 @@ from scipy import ndimage
 MIN_STEP = 10.0  # grey levels: a floor line fainter than this is not told from texture
 
 
-def edge_rows(background: np.ndarray) -> np.ndarray:
-    """Signed vertical grey step at each pixel (row below minus row above), float32."""
+def edge_rows(background: np.ndarray, depth: int = 3) -> np.ndarray:
+    """Signed grey step at each pixel: the mean of the `depth` rows below it minus the mean
+    of the `depth` rows above it, float32.
+
+    A surface is a change from one region to another (a wall above, a floor or a table top
+    below) that holds for several rows; a seam, a shelf's thin line or a panel's border is a
+    line with the same wall on both sides, and averages to no step at all.
+    """
     grey = background.astype(np.float32).mean(axis=2)
+    height = grey.shape[0]
+    sums = np.concatenate([np.zeros((1, grey.shape[1]), np.float32), np.cumsum(grey, axis=0)])
     step = np.zeros_like(grey)
-    step[1:-1] = grey[2:] - grey[:-2]
+    rows = np.arange(depth, height - depth)
+    below = (sums[rows + 1 + depth] - sums[rows + 1]) / depth
+    above = (sums[rows] - sums[rows - depth]) / depth
+    step[rows] = below - above
     return step
 
 
@@ -60,12 +71,15 @@ class SurfaceFinder:
         if low <= top:
             return False
         runs = self._run(half)
-        columns = [round(cx + k * 2 * half) for k in (-1, 0, 1)]
-        if min(columns) < 0 or max(columns) >= self.width:
-            columns = [min(max(c, 0), self.width - 1) for c in columns]
-        band = runs[top:low, columns]  # rows x (left, under, right)
-        for row in band:
-            same_sign = bool(np.all(row > 0) or np.all(row < 0))
-            if same_sign and float(np.min(np.abs(row))) >= MIN_STEP:
-                return True
-        return False
+        columns = [min(max(round(cx + k * 2 * half), 0), self.width - 1) for k in (-1, 0, 1)]
+        # The step is spread over a few rows around an edge: find the edges' own rows (where
+        # the step peaks) and ask whether one lies in the band.
+        lo, hi = max(1, top - 4), min(self.height - 1, low + 4)
+        window = runs[lo:hi, columns]  # rows x (left, under, right)
+        strength = np.where(np.all(window > 0, axis=1) | np.all(window < 0, axis=1),
+                            np.abs(window).min(axis=1), 0.0)
+        if len(strength) < 3:
+            return False
+        peaks = np.flatnonzero((strength[1:-1] >= MIN_STEP) & (strength[1:-1] >= strength[:-2])
+                               & (strength[1:-1] >= strength[2:])) + 1 + lo
+        return bool(np.any((peaks >= top) & (peaks < low)))

@@ -56,10 +56,14 @@ def check_permanence(scene: Scene) -> RuleVerdict:
     """
     count, events, excused = scene.count, [], []
     seen = Sightings(scene.tracking.tracks)
+    twins = {m.track.id: twin(m.track, seen) if m.track.first.frame > 0 else None
+             for m in scene.motions}
     for m in scene.motions:
         for kind, frame, index in track_ends(m.track, scene.fps, scene.size, count,
                                              scene.tracking):
             det = m.track.detections[index]
+            if kind == "appears" and twins[m.track.id] is not None:
+                continue  # a copy splitting off: reported below
             why = origin(m.track, seen) if kind == "appears" else ending(m.track, seen)
             if why is not None:
                 excused.append({"track": m.track.id, "kind": kind, "t": rnd(frame / scene.fps),
@@ -72,7 +76,7 @@ def check_permanence(scene: Scene) -> RuleVerdict:
             change = presence_change(scene.tracking, det.bbox, a, b)
             if change > 0.5:
                 events.append(_event(m.track.id, kind, frame / scene.fps, det.x, det.y, change))
-        parent = twin(m.track, seen) if m.track.first.frame > 0 else None
+        parent = twins[m.track.id]
         if parent is not None:
             first = m.track.first
             events.append(_event(m.track.id, f"splits off object {parent.id}",
