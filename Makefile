@@ -18,17 +18,17 @@ SHELL := /bin/bash
 # pip's output, reduced to progress: a count of the packages collected, then one line when they
 # are installed; errors pass through (and the log's end is shown when pip fails).
 PROGRESS = awk 'BEGIN { tty = system("[ -t 1 ]") == 0 } \
-  /^Collecting / { n++; \
-    if (tty) { printf "\r  collecting %3d: %-48.48s", n, $$2 } \
+  /^(Collecting|Processing) / { n++; name = $$2; sub(/.*\//, "", name); \
+    if (tty) { printf "\r  collecting %3d: %-48.48s", n, name } \
     else if (n % 25 == 0) { printf "  collected %d packages\n", n } fflush() } \
-  /^Installing collected packages/ { if (tty) printf "\n"; \
-    printf "  installing %d packages...\n", n; fflush() } \
+  /^Installing collected packages/ { if (tty) printf "\n"; print "  installing..."; fflush() } \
+  /^Successfully installed/ { printf "  installed %d packages\n", NF - 2; fflush() } \
   /^(ERROR|error):/ { print; fflush() }'
 
 define pip_install
 	@start=$$SECONDS; \
 	$(PIP) install $(1) 2>&1 | tee -a $(LOG) | $(PROGRESS) \
-	  || { echo "kinema: pip failed; the end of $(LOG):"; tail -25 $(LOG); exit 1; }; \
+	  || { echo "kinema: pip failed; the end of $(LOG):"; tail -25 $(LOG) | cut -c1-240; exit 1; }; \
 	echo "  done in $$((SECONDS - start)) s"
 endef
 
@@ -40,7 +40,7 @@ $(PY):
 	@$(PIP) install -q --upgrade pip >$(LOG) 2>&1
 
 $(DEMO_STAMP): pyproject.toml | $(PY)
-	@echo "kinema: installing Kinema and what the offline demo needs (about 600 MB, no torch)"
+	@echo "kinema: installing Kinema and what the offline demo needs (about 1.1 GB, no torch)"
 	$(call pip_install,-e .)
 	@touch $@
 

@@ -63,7 +63,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False)
+# Soft wrap: a line is the terminal's to wrap, and stays whole when piped or logged.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 def _version(value: bool) -> None:

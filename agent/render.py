@@ -105,10 +105,11 @@ def show_plan(console: Console, plan: ShotPlan, budget: Budget) -> None:
 
 
 def _decision_text(rnd: RoundSummary) -> str:
+    """`continue`, or why the run stopped (`target_reached`, `no_gain`, ...)."""
     d = rnd.decision
     if d is None:
         return "-"
-    return d.action if d.reason == d.action else f"{d.action}: {d.reason}"
+    return d.action if d.action == "continue" else d.reason
 
 
 def show_summary(console: Console, result: RunResult, *, width: int | None = None) -> None:
