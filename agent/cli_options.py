@@ -49,6 +49,8 @@ class RunOptions:
     fps: Annotated[int, typer.Option(help="Frames per second.")] = 24
     width: Annotated[int, typer.Option(help="Frame width in pixels.")] = 854
     height: Annotated[int, typer.Option(help="Frame height in pixels.")] = 480
+    init_image: Annotated[Path | None, typer.Option(
+        help="A first frame for generators that take one (image-to-video).")] = None
     planner: SpecOpt = None
     keyframes: SpecOpt = None
     video: SpecOpt = None
@@ -72,8 +74,10 @@ class RunOptions:
 
     def request(self) -> dict[str, Any]:
         """The request fields every run of the command gets (checked now, once)."""
-        fields_ = {"seed": self.seed, "duration_s": self.duration, "fps": self.fps,
-                   "width": self.width, "height": self.height}
+        fields_: dict[str, Any] = {"seed": self.seed, "duration_s": self.duration,
+                                   "fps": self.fps, "width": self.width, "height": self.height}
+        if self.init_image is not None:
+            fields_["init_image"] = str(self.init_image)
         request_for("-", **fields_)
         return fields_
 

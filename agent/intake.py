@@ -71,7 +71,11 @@ def request_for(prompt: Any, **fields: Any) -> RunRequest:
         raise BadInputError(f"the prompt must be text (str), not {type(prompt).__name__}")
     if not prompt.strip():
         raise BadInputError("the prompt is empty: describe the video you want")
-    return valid(RunRequest, {"prompt": prompt, **fields}, "request")
+    request = valid(RunRequest, {"prompt": prompt, **fields}, "request")
+    if request.init_image is not None and not os.path.isfile(request.init_image):
+        raise BadInputError(f"init_image {request.init_image!r} is not a file: pass the path "
+                            "of an image")
+    return request
 
 
 def budget_with(budget: Budget | Mapping[str, Any] | None, **caps: Any) -> Budget:

@@ -216,3 +216,15 @@ def test_cancelled_plan_leaves_nothing(fakes, fake_context):
 def test_budget_model_is_accepted(fakes, fake_context):
     result = generate("a ball falls", budget=Budget(max_generations=1), context=fake_context)
     assert len(result.rounds) == 1
+
+
+def test_an_init_image_reaches_the_generator_from_every_front_door(fakes, fake_context,
+                                                                   tmp_path):
+    image = tmp_path / "first.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n")
+    generate("a ball falls", context=fake_context, init_image=str(image), duration_s=1.0)
+    build_graph(duration_s=1.0).invoke({"prompt": "a ball falls", "init_image": str(image)},
+                                       context=fake_context)
+    assert {job.init_image for job in fakes["video"].jobs} == {str(image)}
+    with pytest.raises(BadInputError, match="init_image '/nope.png' is not a file"):
+        generate("a ball falls", context=fake_context, init_image="/nope.png")
