@@ -226,5 +226,5 @@ def test_an_init_image_reaches_the_generator_from_every_front_door(fakes, fake_c
     build_graph(duration_s=1.0).invoke({"prompt": "a ball falls", "init_image": str(image)},
                                        context=fake_context)
     assert {job.init_image for job in fakes["video"].jobs} == {str(image)}
-    with pytest.raises(BadInputError, match="init_image '/nope.png' is not a file"):
+    with pytest.raises(BadInputError, match=r"init_image '/nope\.png' is not a file"):
         generate("a ball falls", context=fake_context, init_image="/nope.png")

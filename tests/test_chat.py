@@ -9,7 +9,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from agent.chat import Session, parse_budget, refined_prompt
+from agent.chat import Chat, Session, Turn, parse_budget, refined_prompt
 from agent.cli import app
 from agent.state import Budget
 
@@ -128,12 +128,26 @@ def test_options_and_every_cap_reach_the_run(fakes, tmp_path):
     assert context["budget"]["max_tokens"] == 100000 and context["budget"]["max_seconds"] == 50
 
 
-def test_open_prints_the_path_and_launches_nothing_without_a_desktop(fakes, tmp_path,
-                                                                     monkeypatch):
-    monkeypatch.delenv("DISPLAY", raising=False)
-    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    launched = []
-    monkeypatch.setattr("agent.chat.open_file", launched.append)
-    monkeypatch.setattr("sys.stdout.isatty", lambda: True, raising=False)
-    res = chat(tmp_path, ["a ball falls", "y", "/open", "/quit"])
-    assert "video: " in res.stdout and "final.mp4" in res.stdout and launched == []
+def test_open_prints_the_path_and_launches_a_viewer_only_on_a_desktop(tmp_path, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from agent import chat as chat_module
+    from agent.context import Context
+
+    launched: list[str] = []
+    monkeypatch.setattr(chat_module, "open_file", launched.append)
+    monkeypatch.setattr(chat_module.sys, "platform", "linux")
+    monkeypatch.setattr(chat_module.sys.stdout, "isatty", lambda: True, raising=False)
+    shown = io.StringIO()
+    session = Session(turns=[Turn(message="a ball", prompt="a ball", video="runs/r/final.mp4")])
+    talk = Chat(Context(), {}, tmp_path / "chat.json", session, lambda prompt: None,
+                Console(file=shown, width=80))
+    for variable in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(variable, raising=False)
+    talk.cmd_open("")
+    assert "video: runs/r/final.mp4" in shown.getvalue() and launched == []
+    monkeypatch.setenv("DISPLAY", ":0")
+    talk.cmd_open("")
+    assert launched == ["runs/r/final.mp4"]
