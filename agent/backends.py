@@ -29,17 +29,6 @@ class RunRef(Protocol):
     def round(self) -> int: ...
 
 
-def as_context(value: Any) -> Context:
-    """The run's Context, whether LangGraph handed an object, a dict or nothing."""
-    if isinstance(value, Context):
-        return value
-    if value is None:
-        return Context()
-    if isinstance(value, dict):
-        return Context.model_validate(value)
-    return Context.model_validate(value, from_attributes=True)
-
-
 def resolve(ctx: Context, role: str) -> Any:
     """The backend playing `role`; loaded once per process and reused across rounds."""
     return registry.resolve(role, ctx.spec(role), **ctx.options.get(role, {}))

@@ -23,6 +23,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
 from agent import tracing
+from agent.backends import preflight
 from agent.context import Context
 from agent.intake import context_for, hosted_run
 from agent.lock import holds
@@ -134,7 +135,8 @@ def node(name: str, *, timed: bool = True) -> Callable[[NodeFn], Any]:
 
 def _start(state: RunState, ctx: Context,
            defaults: GraphDefaults) -> tuple[dict[str, Any], Context]:
-    """The request (from a hosted run's narrow input) and the run folder, on the first node."""
+    """The request (from a hosted run's narrow input, checked and preflighted) and the run
+    folder, on the first node."""
     opened: dict[str, Any] = {}
     if state.request is None:
         values = {k: getattr(state, k) for k in ("init_image", "duration_s", "fps", "width",
@@ -143,6 +145,7 @@ def _start(state: RunState, ctx: Context,
         if "seed" in state.model_fields_set:
             values["seed"] = state.seed
         request, ctx = hosted_run(values, defaults.request, ctx)
+        preflight(ctx)  # as the runner does: nothing is written or paid for a run that cannot
         opened["request"] = request
     opened.update(_run_folder(state, ctx))
     if "request" in opened:  # a hosted run's folder describes it like any other
