@@ -557,10 +557,11 @@ def track_objects(
     path = camera_path(small)
     valid: np.ndarray | None = None
     margin = 0
+    camera = None if path is None else {"moved_px": round(path.moved_px * factor * scale, 1),
+                                        "zoom": round(path.zoom, 4),
+                                        "agreement": round(path.agreement, 3)}
     if path is not None and path.agreement < MIN_AGREEMENT:
         # No one canvas holds this scene (parallax): nothing to track in world coordinates.
-        camera = {"moved_px": round(path.moved_px * factor * scale, 1),
-                  "zoom": round(path.zoom, 4), "agreement": round(path.agreement, 3)}
         return Tracking(small, small[len(small) // 2], factor * scale,
                         np.full(small.shape[1:3], 255.0, np.float32), [], 0,
                         np.zeros((len(small), 2)), frame_change(small),
@@ -599,9 +600,6 @@ def track_objects(
                            min_area=min_area * (factor * scale) ** 2)
     extend_backwards(tracks, per_frame)
     change = frame_change(small)
-    camera = None if path is None else {"moved_px": round(path.moved_px * factor * scale, 1),
-                                        "zoom": round(path.zoom, 4),
-                                        "agreement": round(path.agreement, 3)}
     return Tracking(small, background, factor * scale, threshold, tracks, busy, shifts, change,
                     min_area * (factor * scale) ** 2, valid, camera)
 
