@@ -171,8 +171,10 @@ def _midair_bounce(t: np.ndarray, start: tuple[float, float, float, float], g: f
 
 def _airborne_window(path: Path2D, t: np.ndarray, length: int,
                      rng: np.random.Generator) -> int | None:
-    """The first frame of `length` frames in open air (off the floor, in view), or None."""
-    up = (path.y - path.radius > 0.12) & path.visible
+    """The first frame of `length` frames in open air (off the floor, in view, and not on a
+    table: its height changes from frame to frame), or None."""
+    rises_or_falls = np.abs(np.gradient(path.y)) > 0.002
+    up = (path.y - path.radius > 0.12) & path.visible & rises_or_falls
     starts = [i for i in range(2, len(t) - length - 2) if up[i : i + length].all()]
     return int(rng.choice(starts)) if starts else None
 

@@ -51,6 +51,8 @@ EXPLAINED = ("flight", "contact", "rest", "roll", "slope", "swing", "carried")
 # Whether a surface is visible under a point: (x, y of the body's bottom, half its width,
 # how far below the bottom it may lie: a sampled contact can miss the floor by a frame's travel).
 Support = Callable[[float, float, float, float], bool]
+# Whether the scenery right under a point is too busy to say nothing holds a body there.
+Clutter = Callable[[float, float, float], bool]
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class Physics:
     fluid: bool = False
     diagonal: float = 1000.0
     support: Support = field(default=lambda x, y, w, reach: False)
+    clutter: Clutter = field(default=lambda x, y, w: False)
 
 
 @dataclass
@@ -309,6 +312,16 @@ def _supported(s: Stretch, physics: Physics, index: int) -> bool:
     return y >= lowest - max(0.5 * body.radius, 4.0, reach)
 
 
+def _held_by_nothing(s: Stretch, physics: Physics, index: int) -> bool:
+    """Whether a body still at sample `index` is unsupported: no surface under it, and
+    nothing busy under it either (it may lie on a heap the judge cannot see as a surface)."""
+    body = s.body
+    if _supported(s, physics, index):
+        return False
+    return not physics.clutter(float(body.x[index]), float(body.y[index]) + body.radius,
+                               body.radius)
+
+
 def _aloft(body: Body, height: float, physics: Physics) -> bool:
     """Whether a body `height` px above the lowest point it reaches is clearly off it: by
     its own size at least, and well beyond what the blob's noise could make of it."""
@@ -328,7 +341,7 @@ def classify_rest(s: Stretch, physics: Physics) -> Piece:
     # where the surface's edge is lost in texture; one that was flying and then goes level
     # is held up by nothing anyone can see.
     rolls_from_start = kind == "roll" and s.start == 0
-    if (rolls_from_start or physics.weightless or _supported(s, physics, middle)
+    if (rolls_from_start or physics.weightless or not _held_by_nothing(s, physics, middle)
             or not _aloft(body, height, physics)):
         return Piece(body.track, kind, t0, t1, _numbers(travel_px=travel))
     return Piece(body.track, "hover", t0, t1,
@@ -412,9 +425,15 @@ def classify_motion(s: Stretch, physics: Physics, gravity: float | None) -> Piec
         kind = "glide" if abs(bend) <= max(2.0, 0.15 * drop) or abs(a) < 3 * se else "wrong_rate"
         return Piece(body.track, "flight" if kind == "glide" else kind, t0, t1, facts)
     if a < -3.0 * se and a * duration**2 / 8.0 < -max(1.0, 0.06 * drop):
-        if v0 > 0 > v1:  # a fall turned into a rise within the stretch: a bounce, seen smooth
+        moving = 3.0 * s.fy.velocity_se + 2.0 * _frame_rate(body) * body.noise
+        if v0 > moving and v1 < -moving:  # a fall turned into a rise: a bounce, seen smooth
             return _turn_up(s, physics, facts)
-        kind = "speeding_rise" if v0 < 0 and v1 < 0 else "slowing_fall" if v0 > 0 else "wrong_rate"
+        if v1 < 0 and v0 < moving:  # rising, and faster and faster (from rest, maybe)
+            kind = "speeding_rise"
+        elif v0 > 0 and v1 > 0:
+            kind = "slowing_fall"
+        else:
+            kind = "wrong_rate"
         if kind == "slowing_fall" and physics.fluid:
             kind = "flight"
         return Piece(body.track, kind, t0, t1, facts)
@@ -623,7 +642,7 @@ def dwell(body: Body, physics: Physics, gravity: float | None,
     for length, a, b in sorted(found, reverse=True)[:4]:
         if bool(body.carried[a : b + 1].mean() > 0.5):
             continue
-        if _supported(Stretch(body, a, b + 1, rest=True), physics, (a + b) // 2):
+        if not _held_by_nothing(Stretch(body, a, b + 1, rest=True), physics, (a + b) // 2):
             continue
         height = float(np.max(body.y)) - float(np.median(y[a : b + 1]))
         if not _aloft(body, height, physics):
@@ -632,6 +651,19 @@ def dwell(body: Body, physics: Physics, gravity: float | None,
                      _numbers(height_px=height, seconds=length,
                               range_px=float(np.ptp(y[a : b + 1]))))
     return None
+
+
+FLYING = ("flight", "glide", "wrong_rate", "speeding_rise", "slowing_fall", "slope")
+
+
+def _hovers_need_flight(pieces: list[Piece]) -> list[Piece]:
+    """A body said to hang in mid-air must also be seen flying: where it is never seen in
+    free motion (a piece of a heap, a region of scenery the tracker followed), what looks
+    like hanging is most likely resting on something the judge cannot make out."""
+    if any(p.kind in FLYING and p.t1 - p.t0 >= 0.2 for p in pieces):
+        return pieces
+    return [Piece(p.track, "unchecked", p.t0, p.t1, p.numbers) if p.kind == "hover" else p
+            for p in pieces]
 
 
 def _frame_rate(body: Body) -> float:
@@ -671,7 +703,7 @@ def account(bodies: Sequence[Body], physics: Physics) -> Account:
             if held is not None and not any(
                     p.kind == "hover" and p.t0 <= held.t1 and held.t0 <= p.t1 for p in own):
                 own.append(held)
-        pieces += sorted(own, key=lambda p: (p.t0, p.t1))
+        pieces += sorted(_hovers_need_flight(own), key=lambda p: (p.t0, p.t1))
     total = sum(float(b.t[-1] - b.t[0]) for b in bodies)
     checked = sum(p.duration for p in pieces if p.checked and p.duration > 0)
     coverage = min(1.0, checked / total) if total > 0 else 0.0

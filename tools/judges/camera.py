@@ -25,6 +25,10 @@ ZOOM_MIN = 0.04  # relative scale change below which a clip is not zoomed
 MIN_INLIERS = 25  # features agreeing on a move for it to be believed
 MAX_CANVAS = 3.0  # the canvas may grow to this many times the frame's area
 FEATURE_SIDE = 160  # long side of the images features are found and followed on
+# Share of a moving camera's background features that must agree on one motion for the clip
+# to be put on one canvas: measured 0.84 to 0.97 on panned calibration clips, 0.60 on a
+# generated tracking shot past near grass and far trees (parallax).
+MIN_AGREEMENT = 0.75
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class CameraPath:
     size: tuple[int, int]  # canvas (height, width)
     moved_px: float  # the largest displacement of a frame corner against the reference
     zoom: float  # the largest relative scale change against the reference
+    agreement: float = 1.0  # median share of followed features that move as the map says
 
 
 def _grey(frames: np.ndarray) -> tuple[list[np.ndarray], float]:
@@ -58,8 +63,10 @@ def _features(grey: np.ndarray) -> np.ndarray | None:
     return None if pts is None or len(pts) < MIN_INLIERS else pts
 
 
-def _follow(anchor: np.ndarray, pts: np.ndarray, target: np.ndarray) -> np.ndarray | None:
-    """The similarity (3x3) taking the anchor's pixels to the target's, or None if unsure."""
+def _follow(anchor: np.ndarray, pts: np.ndarray,
+            target: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The similarity (3x3) taking the anchor's pixels to the target's, and the share of the
+    followed features that agree with it; None if unsure."""
     import cv2
 
     moved, status, _ = cv2.calcOpticalFlowPyrLK(  # type: ignore[call-overload]
@@ -71,16 +78,18 @@ def _follow(anchor: np.ndarray, pts: np.ndarray, target: np.ndarray) -> np.ndarr
                                                   ransacReprojThreshold=1.0)
     if matrix is None or int(inliers.sum()) < max(MIN_INLIERS, 0.4 * ok.sum()):
         return None
-    return np.vstack([matrix, [0.0, 0.0, 1.0]])
+    return np.vstack([matrix, [0.0, 0.0, 1.0]]), float(inliers.sum()) / float(ok.sum())
 
 
-def _world_to_frames(grey: list[np.ndarray]) -> list[np.ndarray] | None:
-    """Per frame, the 3x3 map from frame 0's pixels to its own; None where it cannot be told.
+def _world_to_frames(grey: list[np.ndarray]) -> tuple[list[np.ndarray], float] | None:
+    """Per frame, the 3x3 map from frame 0's pixels to its own, and the median share of the
+    followed features that agree with one map; None where a map cannot be told.
 
     Features are followed from an anchor; when too few survive, the previous frame becomes
     the anchor (its map is known), so errors add up only once per anchor, not per frame.
     """
     maps = [np.eye(3)]
+    shares: list[float] = []
     anchor, anchor_map = 0, np.eye(3)
     pts = _features(grey[0])
     if pts is None:
@@ -93,8 +102,9 @@ def _world_to_frames(grey: list[np.ndarray]) -> list[np.ndarray] | None:
             move = None if pts is None else _follow(grey[anchor], pts, grey[i])
         if move is None or pts is None:
             return None
-        maps.append(move @ anchor_map)
-    return maps
+        maps.append(move[0] @ anchor_map)
+        shares.append(move[1])
+    return maps, float(np.median(shares)) if shares else 1.0
 
 
 def camera_path(small: np.ndarray) -> CameraPath | None:
@@ -106,9 +116,10 @@ def camera_path(small: np.ndarray) -> CameraPath | None:
     if len(small) < 3:
         return None
     grey, factor = _grey(small)
-    to_frames = _world_to_frames(grey)
-    if to_frames is None:
+    found = _world_to_frames(grey)
+    if found is None:
         return None
+    to_frames, agreement = found
     scale = np.diag([factor, factor, 1.0])
     to_frames = [scale @ m @ np.linalg.inv(scale) for m in to_frames]  # analysis pixels
     reference = to_frames[len(to_frames) // 2]
@@ -130,7 +141,7 @@ def camera_path(small: np.ndarray) -> CameraPath | None:
         y0, y1 = cy - (cy - y0) * grow, cy + (y1 - cy) * grow
     shift = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0], [0.0, 0.0, 1.0]])
     maps = np.stack([(shift @ m)[:2] for m in to_reference])
-    return CameraPath(maps, (int(y1 - y0), int(x1 - x0)), moved, zoom)
+    return CameraPath(maps, (int(y1 - y0), int(x1 - x0)), moved, zoom, agreement)
 
 
 def warp(small: np.ndarray, path: CameraPath) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ Unclear rules weigh a quarter and pull the base gently toward 0.5.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
@@ -29,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tools.errors import BadInputError
 from tools.judges.accounting import Account, Body, Physics, account
 from tools.judges.agents import Sightings, carried
-from tools.judges.camera import find_cuts
+from tools.judges.camera import MIN_AGREEMENT, find_cuts
 from tools.judges.checks import (
     CHECKS,
     RULE_TEXT,
@@ -152,20 +153,39 @@ def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side:
     movers = [t for t in split_switches(tracking.tracks, len(tracking.tracks))
               if is_moving(t, diagonal, tracking.min_area)]
     agents = [t for t in movers if is_agent(t)]
-    moving = salient([t for t in movers if t not in agents], count, diagonal)
+    bodies = [t for t in movers if t not in agents]
+    moving = salient(bodies, count, diagonal)
+    busy = cluttered(len(bodies), tracking.camera, width * scale)
+    if busy:
+        moving = [t for t in moving if steady(t, count) and not scenery(tracking, t)]
+    elif len(moving) > 1:
+        moving = [t for t in moving if steady_look(t)]
     data |= _tracking_measurements(tracking, moving, fps)
     data["movers_ignored"] = len(movers) - len(moving) - len(agents)
     data["agents"] = [t.id for t in agents]
+    data["cluttered"] = busy
     if tracking.camera:
         data["camera"] = tracking.camera
     reason = _unreliable_reason(tracking, moving, count)
+    if tracking.camera and tracking.camera.get("agreement", 1.0) < MIN_AGREEMENT:
+        reason = (f"the camera moves past scenery at several depths: only "
+                  f"{100 * tracking.camera['agreement']:.0f}% of the background's features "
+                  "agree on one camera motion, so where things are in the world cannot be "
+                  "recovered from the picture")
+    elif reason and busy and bodies:
+        reason = (f"{len(bodies)} regions move (a cluttered scene"
+                  f"{' and a moving camera' if tracking.camera else ''}) and none is followed "
+                  "steadily enough to measure its motion")
     if reason:
         data["unreliable_reason"] = reason
         return ([frozen_video(plan, tracking.frame_change)] if not moving else []), None
-    motions = [analyse_track(track, fps, diagonal) for track in moving]
-    whole = account_motions(motions, tracking, plan, diagonal)
+    seen = Sightings(tracking.tracks)
+    motions = [dataclasses.replace(m, held=carried(m.track, seen))
+               for m in (analyse_track(track, fps, diagonal) for track in moving)]
+    surfaces = SurfaceFinder(tracking.background, tracking.factor)
+    whole = account_motions(motions, tracking, plan, diagonal, surfaces)
     data["account"] = whole.as_dict()
-    scene = Scene(tracking, motions, plan, fps, size, count, data, whole)
+    scene = Scene(tracking, motions, plan, fps, size, count, data, whole, surfaces)
     wanted = [r for r in CHECKS if r != "trajectory" or has_reference(plan)]
     return [CHECKS[rule_id](scene) for rule_id in wanted], whole.coverage
 
@@ -178,7 +198,9 @@ def split_switches(tracks: list[Track], next_id: int) -> list[Track]:
     out: list[Track] = []
     for track in tracks:
         dets = track.detections
-        cuts = [k for k in range(1, len(dets)) if _switch(dets[k - 1], dets[k], track.radius)]
+        steps = [math.hypot(b.x - a.x, b.y - a.y) for a, b in itertools.pairwise(dets)]
+        cuts = [k for k in range(1, len(dets))
+                if _switch(dets[k - 1], dets[k], track.radius, steps, k - 1)]
         if not cuts:
             out.append(track)
             continue
@@ -190,10 +212,15 @@ def split_switches(tracks: list[Track], next_id: int) -> list[Track]:
     return out
 
 
-def _switch(before: Detection, after: Detection, radius: float) -> bool:
-    far = math.hypot(after.x - before.x, after.y - before.y) > max(3.0 * radius, 12.0)
+def _switch(before: Detection, after: Detection, radius: float, steps: list[float],
+            k: int) -> bool:
+    """A step far longer than the body's size and than the steps around it (a fast body
+    blurred into a longer blob makes long steps throughout), onto a blob of another look."""
+    around = steps[max(0, k - 3) : k] + steps[k + 1 : k + 4]
+    usual = float(np.median(around)) if around else 0.0
+    far = steps[k] > max(3.0 * radius, 12.0, 4.0 * usual)
     size = max(before.area, after.area) / max(min(before.area, after.area), 1.0)
-    return far and (size > 1.8 or colour_distance(before.colour, after.colour) > 0.12)
+    return far and (size > 1.5 or colour_distance(before.colour, after.colour) > 0.12)
 
 
 def is_agent(track: Track) -> bool:
@@ -252,25 +279,28 @@ def _combined(rule_id: str, answers: list[RuleVerdict]) -> RuleVerdict:
 
 
 def account_motions(
-    motions: list[TrackMotion], tracking: Tracking, plan: ShotPlan | None, diagonal: float
+    motions: list[TrackMotion], tracking: Tracking, plan: ShotPlan | None, diagonal: float,
+    surfaces: SurfaceFinder | None = None,
 ) -> Account:
     """The whole-track account of the moving bodies (see `tools.judges.accounting`)."""
     expected, weightless = expected_accel(plan)
+    surfaces = surfaces or SurfaceFinder(tracking.background, tracking.factor)
     physics = Physics(
         gravity=None if weightless else expected,
         weightless=weightless,
         fluid=plan is not None and plan.environment == "underwater",
         diagonal=diagonal,
-        support=SurfaceFinder(tracking.background, tracking.factor),
+        support=surfaces,
+        clutter=surfaces.cluttered_below,
     )
-    seen = Sightings(tracking.tracks)
-    return account([_body(m, carried(m.track, seen)) for m in motions], physics)
+    return account([_body(m) for m in motions], physics)
 
 
-def _body(motion: TrackMotion, held: np.ndarray) -> Body:
+def _body(motion: TrackMotion) -> Body:
     """A track as accounting sees it: without the sightings down at the floor whose blob is
     not the whole body (merged with its shadow, cut by the floor's edge), whose centres bob by
     up to a radius and would read as accelerations; unless they are most of the track."""
+    held = motion.held if motion.held is not None else np.zeros(len(motion.t), dtype=bool)
     keep = ~near_ground(motion)
     if keep.sum() < max(MIN_FRAMES, 0.5 * len(keep)):
         keep[:] = True
@@ -293,6 +323,71 @@ def _unreliable_reason(tracking: Tracking, moving: list[Track], count: int) -> s
     if not moving:
         return "no moving object large enough to track was found"
     return None
+
+
+CLUTTER_MOVERS = 2 * MAX_SALIENT + 1  # movers beyond which a scene counts as cluttered
+
+
+
+def cluttered(movers: int, camera: dict[str, float] | None, width: float) -> bool:
+    """Whether the scene makes moving regions by itself: many of them (shimmering foliage,
+    boiling texture, a spray of pieces), or a camera that sweeps a good part of a frame
+    across textured scenery (where every misregistered edge moves)."""
+    sweep = camera is not None and camera.get("moved_px", 0.0) > 0.25 * width
+    return movers >= CLUTTER_MOVERS or sweep
+
+
+def steady(track: Track, count: int) -> bool:
+    """Whether a body in a cluttered scene was followed well enough to measure: seen in
+    nearly every frame of a good share of the clip, and `steady_look`."""
+    dets = track.detections
+    span = dets[-1].frame - dets[0].frame + 1
+    return len(dets) >= 0.8 * span and span >= 0.25 * count and steady_look(track)
+
+
+def steady_look(track: Track) -> bool:
+    """Whether a track keeps its size and colour from one sighting to the next. A body does
+    (a morph is a slow trend); a track that flickers in size or colour is several regions
+    taking turns (pieces of a heap, leaves), and its "jumps" and "bounces" are theirs."""
+    dets = track.detections
+    areas = np.array([d.area for d in dets])
+    size_steps = float(np.median(np.abs(np.diff(np.log(areas))))) if len(areas) > 2 else 1.0
+    chroma = np.array([[d.colour[0], d.colour[1]] for d in dets]) / np.maximum(
+        np.array([sum(d.colour) for d in dets]), 1.0)[:, None]
+    colour_steps = float(np.median(np.hypot(*np.diff(chroma, axis=0).T))) if len(dets) > 2 \
+        else 1.0
+    return size_steps <= 0.12 and colour_steps <= 0.02
+
+
+def scenery(tracking: Tracking, track: Track, samples: int = 8) -> bool:
+    """Whether a track is the scenery itself, seen a few pixels off: where a moving camera
+    meets parallax (near grass sweeping past far trees) or a registration slip, a patch of
+    the background moves relative to the rest. Such a patch matches the background shifted
+    by a few pixels; a body in front of the scenery matches it at no shift."""
+    picked = track.detections[:: max(1, len(track.detections) // samples)][:samples]
+    matched = sum(_shifted_match(tracking, det) for det in picked)
+    return matched >= 0.5 * len(picked)
+
+
+def _shifted_match(tracking: Tracking, det: Detection, reach: int = 5) -> bool:
+    f = tracking.factor
+    x0, y0, x1, y1 = (int(v / f) for v in det.bbox)
+    height, width = tracking.background.shape[:2]
+    x0, y0 = max(x0, reach), max(y0, reach)
+    x1, y1 = min(x1, width - reach), min(y1, height - reach)
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return False
+    patch = tracking.small[det.frame, y0:y1, x0:x1].astype(np.int16)
+    best = None
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            ground = tracking.background[y0 + dy : y1 + dy, x0 + dx : x1 + dx].astype(np.int16)
+            miss = float(np.abs(patch - ground).mean())
+            if dx == 0 and dy == 0:
+                direct = miss
+            best = miss if best is None else min(best, miss)
+    assert best is not None
+    return best < 0.4 * direct
 
 
 def ranges(track: Track, diagonal: float) -> bool:

@@ -44,6 +44,9 @@ class SurfaceFinder:
         self.step = edge_rows(background)
         self.height, self.width = self.step.shape
         self.factor = factor
+        grey = background.astype(np.float32).mean(axis=2)
+        self.texture = np.hypot(*np.gradient(grey))
+        self.usual_texture = float(np.median(self.texture))
         # The step averaged along each row over a short run, once, for every width asked.
         self._runs: dict[int, np.ndarray] = {}
 
@@ -83,3 +86,16 @@ class SurfaceFinder:
         peaks = np.flatnonzero((strength[1:-1] >= MIN_STEP) & (strength[1:-1] >= strength[:-2])
                                & (strength[1:-1] >= strength[2:])) + 1 + lo
         return bool(np.any((peaks >= top) & (peaks < low)))
+
+    def cluttered_below(self, x: float, y_bottom: float, half_width: float) -> bool:
+        """Whether the scenery just under a body is busy with edges, several times more than
+        the picture's usual: a heap, a shelf's clutter, a pile of pieces it may lie on. Only
+        something held in front of plain scenery is surely held by nothing."""
+        f = self.factor
+        cx, bottom, half = x / f, y_bottom / f, max(2.0, half_width / f)
+        r0, r1 = int(max(0, bottom)), int(min(self.height, bottom + max(3.0, 0.8 * half)))
+        c0, c1 = int(max(0, cx - half)), int(min(self.width, cx + half + 1))
+        if r1 <= r0 or c1 <= c0:
+            return False
+        busy = float(self.texture[r0:r1, c0:c1].mean())
+        return busy > max(6.0, 2.5 * self.usual_texture)

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
-from tools.judges.camera import camera_path, masked_median, warp
+from tools.judges.camera import MIN_AGREEMENT, camera_path, masked_median, warp
 
 ANALYSIS_MAX_SIDE = 320
 MIN_THRESHOLD = 12.0  # grey levels: below this, H.264 ringing and dithering dominate
@@ -249,6 +249,7 @@ def detect_objects(
     max_area_fraction: float = 0.25,
     contrast: np.ndarray | None = None,
     view: np.ndarray | None = None,
+    border: int = 0,
 ) -> list[Detection]:
     """Connected foreground blobs of plausible size, as full-resolution detections.
 
@@ -258,7 +259,8 @@ def detect_objects(
     how surely each pixel is the object: H.264 leaves a faint smear behind a moving body that
     joins its blob, and an unweighted centroid lags into it. With `view` (where a moving
     camera's canvas shows this frame's picture), a blob touching the picture's edge is at
-    the edge of the frame, wherever that lies on the canvas.
+    the edge of the frame, wherever that lies on the canvas; `border` is a margin along the
+    frame's edge that shake compensation blanked out, where a blob ends at the frame's edge.
     """
     grown = ndimage.binary_dilation(mask)
     labels, count = ndimage.label(grown, structure=np.ones((3, 3), dtype=bool))
@@ -296,7 +298,8 @@ def detect_objects(
                 area=float(area[i] * factor * factor),
                 bbox=(x0 * factor, y0 * factor, x1 * factor, y1 * factor),
                 colour=(sums_c[0][i] / area[i], sums_c[1][i] / area[i], sums_c[2][i] / area[i]),
-                at_edge=(x0 <= 1 or y0 <= 1 or x1 >= width - 1 or y1 >= height - 1
+                at_edge=(x0 <= 1 + border or y0 <= 1 + border or x1 >= width - 1 - border
+                         or y1 >= height - 1 - border
                          or (view is not None and not view[max(0, y0 - 2) : y1 + 2,
                                                           max(0, x0 - 2) : x1 + 2].all())),
             )
@@ -392,12 +395,24 @@ def associate(
 
 
 def _stitchable(a: Track, b: Track, max_gap: int) -> bool:
-    """Whether `b` could be `a` seen again: same look, soon after, not an exit then an entry."""
+    """Whether `b` could be `a` seen again: same look, soon after, not an exit then an entry.
+
+    Straight after its last sighting (one frame) `b` may be anywhere: a body that teleports
+    is lost by the matcher for just that step. After a dropout of several frames it must be
+    about where `a` was heading: across a heap of look-alike pieces, a far one seen again
+    later is another piece.
+    """
     gap = b.first.frame - a.last.frame
     if not 1 <= gap <= max_gap + 1:
         return False
     if a.last.at_edge and b.first.at_edge:
         return False
+    if gap > 1:
+        px, py, speed = _predict(a, b.first.frame)
+        reach = max(3.0 * a.radius, 2.5 * speed * gap)
+        if math.hypot(b.first.x - px, b.first.y - py) > reach and math.hypot(
+                b.first.x - a.last.x, b.first.y - a.last.y) > reach:
+            return False
     return _same_look(a.last, b.first)
 
 
@@ -542,6 +557,15 @@ def track_objects(
     path = camera_path(small)
     valid: np.ndarray | None = None
     margin = 0
+    camera = None if path is None else {"moved_px": round(path.moved_px * factor * scale, 1),
+                                        "zoom": round(path.zoom, 4),
+                                        "agreement": round(path.agreement, 3)}
+    if path is not None and path.agreement < MIN_AGREEMENT:
+        # No one canvas holds this scene (parallax): nothing to track in world coordinates.
+        return Tracking(small, small[len(small) // 2], factor * scale,
+                        np.full(small.shape[1:3], 255.0, np.float32), [], 0,
+                        np.zeros((len(small), 2)), frame_change(small),
+                        min_area * (factor * scale) ** 2, None, camera)
     if path is not None:
         small, valid = warp(small, path)
         background, seen = masked_median(small, valid)
@@ -570,14 +594,12 @@ def track_objects(
         mask = without_thin_lines(mask)
         busy += int(mask.sum() > 0.2 * (view.sum() if view is not None else mask.size))
         per_frame.append(detect_objects(mask, frame, factor * scale, index, min_area,
-                                        contrast=excess, view=view))
+                                        contrast=excess, view=view, border=margin))
     tracks = associate(per_frame, diagonal)
     tracks = stitch_tracks(tracks, max_gap=max(2, round(0.25 * fps)),
                            min_area=min_area * (factor * scale) ** 2)
     extend_backwards(tracks, per_frame)
     change = frame_change(small)
-    camera = None if path is None else {"moved_px": round(path.moved_px * factor * scale, 1),
-                                        "zoom": round(path.zoom, 4)}
     return Tracking(small, background, factor * scale, threshold, tracks, busy, shifts, change,
                     min_area * (factor * scale) ** 2, valid, camera)
 

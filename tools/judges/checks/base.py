@@ -13,6 +13,7 @@ import numpy as np
 
 from tools.judges.accounting import Account
 from tools.judges.motion import SegmentFit
+from tools.judges.surfaces import SurfaceFinder
 from tools.judges.tracking import Track, Tracking
 from tools.schema import RuleStatus, RuleVerdict, ShotPlan
 
@@ -43,6 +44,11 @@ class TrackMotion:
     runs: list[tuple[int, int]]
     segments: list[SegmentFit]
     jumps: list[dict[str, float]]
+    held: np.ndarray | None = None  # bool per sample: touching a larger body (a hand) then
+
+    def held_at(self, k: int) -> bool:
+        """Whether sample `k` shows the body in a hand (or against another larger body)."""
+        return bool(self.held is not None and self.held[k])
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,7 @@ class Scene:
     count: int  # frames analysed
     data: dict[str, Any]
     account: Account | None = None  # every moving body's track, explained piece by piece
+    surfaces: SurfaceFinder | None = None  # what the scenery holds under and around bodies
 
     @property
     def duration(self) -> float:

@@ -32,7 +32,7 @@ def clean_sizes(motion: TrackMotion, scene: Scene) -> tuple[np.ndarray, np.ndarr
     step = np.hypot(np.diff(motion.x, prepend=np.nan), np.diff(motion.y, prepend=np.nan))
     still = motion.rest & ~(step > 0.5)  # rolling is fine; lying still is not
     for k, det in enumerate(motion.track.detections):
-        if det.at_edge or still[k]:
+        if det.at_edge or still[k] or motion.held_at(k):
             continue
         near = any(_near(o, det.frame, det.x, det.y, motion.radius) for o in others)
         size = None if near else soft_radius(scene.tracking, det)
@@ -80,8 +80,11 @@ def colour_change(motion: TrackMotion, scene: Scene) -> tuple[float, float, floa
     """(largest chromaticity distance, t from, t to) between two stretches of 3 sightings of
     a body in open view, when one is large enough to be a change of colour; else None."""
     others = [m for m in scene.motions if m is not motion]
+    usual = float(np.median([d.area for d in motion.track.detections]))
+    # Sightings at rest count too, as long as the blob is the body, not what is left of it
+    # as it fades into the background.
     keep = [(motion.t[k], chromaticity(d.colour)) for k, d in enumerate(motion.track.detections)
-            if not d.at_edge and not motion.rest[k]
+            if not d.at_edge and d.area >= 0.5 * usual and not motion.held_at(k)
             and not any(_near(o, d.frame, d.x, d.y, motion.radius) for o in others)]
     if len(keep) < 6:
         return None
@@ -141,7 +144,7 @@ def check_rigidity(scene: Scene) -> RuleVerdict:
     if colours:
         track, (gap, t0, t1) = max(colours, key=lambda item: item[1][0])
         evidence = (f"object {track} changes colour between {t0:.2f} s and {t1:.2f} s "
-                    f"(chromaticity off by {gap:.2f}) while moving in open view")
+                    f"(chromaticity off by {gap:.2f}) in open view, with nothing touching it")
         return verdict("rigidity", "violated", min(0.9, 0.55 + gap), evidence, (t0, t1),
                        [{"track": track, "t0": rnd(t0), "t1": rnd(t1), "kind": "colour"}])
     return _size_verdict(scene)
