@@ -8,6 +8,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check --no-input
 LOG    := $(VENV)/install.log
+# (a variable: commas inside `$(call ...)` arguments would split them)
+TEST_EXTRAS := .[local,dev,ray,server]
 DEMO_STAMP := $(VENV)/.demo
 TEST_STAMP := $(VENV)/.test
 DEMO_PROMPT ?= a red rubber ball rolls off a wooden table and bounces on the floor
@@ -49,7 +51,7 @@ $(TEST_STAMP): pyproject.toml $(DEMO_STAMP)
 	@echo "        dev server, pytest, ruff, mypy (about 2 GB)"
 	@# torch first, pinned to the CPU wheel: an unpinned torch pulls several GB of CUDA wheels.
 	$(call pip_install,torch==2.13.0)
-	$(call pip_install,-e ".[local,dev,ray,server]")
+	$(call pip_install,-e "$(TEST_EXTRAS)")
 	@touch $@
 
 demo: $(DEMO_STAMP)
