@@ -174,7 +174,7 @@ def _progress_text(progress: Progress, event: RunEvent) -> str:
     if isinstance(event, NodeFinished):
         return f"round {event.round}: {event.node} " + ("failed" if event.error else "done")
     line = progress.line(event)
-    return Text.from_markup(line).plain if line else ""
+    return " ".join(Text.from_markup(line).plain.split()) if line else ""
 
 
 def readable_file(path: str, roots: Sequence[Path]) -> Path:

@@ -215,6 +215,8 @@ def test_otel_example_shows_kinemas_spans_in_the_applications_trace(tmp_path):
 def test_mcp_example_runs_offline_on_the_studio(tmp_path):
     out = _run_example("mcp_client.py", tmp_path)
     assert "tools: generate_video, judge_video" in out and "judge_video: physics" in out
+    assert "server: kinema " in out and ": round 1: plan done" in out
+    assert "progress 1: plan " in out and "score" in out
 
 
 def test_kinema_mcp_rejects_an_unknown_backend(tmp_path):
