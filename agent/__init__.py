@@ -25,13 +25,24 @@ if TYPE_CHECKING:
     from agent.context import Context
     from agent.events import RunEvent
     from agent.graph import build_graph
-    from agent.state import Budget, RunRequest, RunResult, Verdict
+    from agent.state import (
+        Budget,
+        KinemaInput,
+        KinemaOutput,
+        RoundSummary,
+        RunRequest,
+        RunResult,
+        Verdict,
+    )
     from agent.subgraph import build_subgraph
     from agent.tool import as_tool
 
 __all__ = [
     "Budget",
     "Context",
+    "KinemaInput",
+    "KinemaOutput",
+    "RoundSummary",
     "RunEvent",
     "RunRequest",
     "RunResult",
@@ -59,6 +70,9 @@ _LAZY = {
     "RunEvent": "agent.events",
     "Context": "agent.context",
     "Budget": "agent.state",
+    "KinemaInput": "agent.state",
+    "KinemaOutput": "agent.state",
+    "RoundSummary": "agent.state",
     "RunRequest": "agent.state",
     "RunResult": "agent.state",
     "Verdict": "agent.state",

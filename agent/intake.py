@@ -78,13 +78,17 @@ def request_for(prompt: Any, **fields: Any) -> RunRequest:
     return request
 
 
+def _known_caps(caps: Mapping[str, Any]) -> None:
+    unknown = sorted(set(caps) - set(BUDGET_CAPS))
+    if unknown:
+        raise BadInputError(f"unknown budget cap {unknown[0]!r}: use {', '.join(BUDGET_CAPS)}")
+
+
 def budget_with(budget: Budget | Mapping[str, Any] | None, **caps: Any) -> Budget:
     """`budget` with the given caps replaced; a cap given as None is left as it was and one
     given as "none" is lifted (the chat's `/budget max_usd=none`)."""
     base = Budget() if budget is None else _model(Budget, budget, "budget")
-    unknown = sorted(set(caps) - set(BUDGET_CAPS))
-    if unknown:
-        raise BadInputError(f"unknown budget cap {unknown[0]!r}: use {', '.join(BUDGET_CAPS)}")
+    _known_caps(caps)
     update = {k: (None if isinstance(v, str) and v.lower() == "none" else v)
               for k, v in caps.items() if v is not None}
     return valid(Budget, {**base.model_dump(), **update}, "budget")
@@ -95,9 +99,7 @@ def lowered(budget: Budget, caps: Mapping[str, float | int | None]) -> Budget:
     the MCP server and the LangChain tool take caps from a client, who may spend less than the
     operator allows but never more."""
     current = budget.model_dump()
-    unknown = sorted(set(caps) - set(BUDGET_CAPS))
-    if unknown:
-        raise BadInputError(f"unknown budget cap {unknown[0]!r}: use {', '.join(BUDGET_CAPS)}")
+    _known_caps(caps)
     tighter = {k: v for k, v in caps.items()
                if v is not None and (current[k] is None or v < current[k])}
     return budget_with(budget, **tighter)
@@ -105,9 +107,7 @@ def lowered(budget: Budget, caps: Mapping[str, float | int | None]) -> Budget:
 
 def _caps_over(budget: Budget, caps: Mapping[str, Any]) -> Budget:
     """A dict of caps on top of `budget`: each named cap replaced, None lifting it."""
-    unknown = sorted(set(caps) - set(BUDGET_CAPS))
-    if unknown:
-        raise BadInputError(f"unknown budget cap {unknown[0]!r}: use {', '.join(BUDGET_CAPS)}")
+    _known_caps(caps)
     return valid(Budget, {**budget.model_dump(), **caps}, "budget")
 
 
