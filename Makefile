@@ -48,7 +48,7 @@ $(DEMO_STAMP): pyproject.toml | $(PY)
 
 $(TEST_STAMP): pyproject.toml $(DEMO_STAMP)
 	@echo "kinema: adding what the tests need: torch (CPU wheel), diffusers, Ray, the LangGraph"
-	@echo "        dev server, pytest, ruff, mypy (about 2 GB)"
+	@echo "        dev server, pytest, ruff, mypy (about 1.4 GB more)"
 	@# torch first, pinned to the CPU wheel: an unpinned torch pulls several GB of CUDA wheels.
 	$(call pip_install,torch==2.13.0)
 	$(call pip_install,-e "$(TEST_EXTRAS)")
