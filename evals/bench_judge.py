@@ -71,17 +71,21 @@ def bench_judge_real(workdir: Path) -> dict[str, Any]:
     duration = 2.01
     before = _one_core()
     try:
-        runs = []
+        walls, cpus = [], []
         for _ in range(3):
-            started = time.perf_counter()
+            started, used = time.perf_counter(), time.process_time()
             KinematicsJudge().judge(video)
-            runs.append(time.perf_counter() - started)
+            walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - used)
     finally:
         if before is not None:
             os.sched_setaffinity(0, before)
-    seconds = min(runs)
-    return {"size": list(video_size(video)), "seconds": round(seconds, 3),
-            "ratio_to_duration": round(seconds / duration, 3), "cores": 1}
+    # CPU time on the one core is the judge's own work; wall time also counts whatever else
+    # the machine ran on that core meanwhile.
+    return {"size": list(video_size(video)), "seconds": round(min(walls), 3),
+            "cpu_seconds": round(min(cpus), 3),
+            "ratio_to_duration": round(min(walls) / duration, 3),
+            "cpu_ratio_to_duration": round(min(cpus) / duration, 3), "cores": 1}
 
 
 register("judge_real_720p_one_core", bench_judge_real)

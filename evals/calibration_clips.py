@@ -173,10 +173,20 @@ def _airborne_window(path: Path2D, t: np.ndarray, length: int,
                      rng: np.random.Generator) -> int | None:
     """The first frame of `length` frames in open air (off the floor, in view, and not on a
     table: its height changes from frame to frame), or None."""
-    rises_or_falls = np.abs(np.gradient(path.y)) > 0.002
-    up = (path.y - path.radius > 0.12) & path.visible & rises_or_falls
-    starts = [i for i in range(2, len(t) - length - 2) if up[i : i + length].all()]
-    return int(rng.choice(starts)) if starts else None
+    level = np.abs(np.diff(path.y, prepend=path.y[0])) < 0.002
+    # Level for three frames running is a table top; an apex is level for a frame or two.
+    on_table = np.convolve(level.astype(int), np.ones(3, dtype=int), mode="same") >= 3
+    up = (path.y - path.radius > 0.12) & path.visible & ~on_table
+    for size in range(length, min(length, 8) - 1, -1):
+        starts = [i for i in range(2, len(t) - size - 2) if up[i : i + size].all()]
+        if starts:
+            return int(rng.choice(starts))
+    return None
+
+
+def _up_for(path: Path2D, at: int, length: int) -> bool:
+    """Whether the ball stays off the floor for `length` frames from `at`."""
+    return bool(np.all(path.y[at : at + length] - path.radius > 0.12))
 
 
 def _inject_body_violation(kind: str | None, paths: list[Path2D], t: np.ndarray, g: float,
@@ -187,6 +197,8 @@ def _inject_body_violation(kind: str | None, paths: list[Path2D], t: np.ndarray,
     if kind == "glide":
         length = int(rng.integers(8, 13))
         at = _airborne_window(path, t, length, rng)
+        while at is not None and not _up_for(path, at, length):
+            length -= 1  # the window found was shorter than asked for
         if at is not None:
             for values in (path.x, path.y):
                 values[at : at + length] = np.linspace(values[at], values[at + length - 1],
@@ -302,9 +314,9 @@ def render_clip(spec: ClipSpec) -> tuple[np.ndarray, float]:
                                     environment=ENVIRONMENTS[int(extra.integers(3))],
                                     seed=int(extra.integers(1 << 30)))
         cut = int(extra.uniform(0.5, 0.8) * FPS)
-        # This clip starts at the cut and runs on (its last moments are cut off instead),
+        # This clip runs whole after the cut (the edited clip is longer by the first shot),
         # so whatever was injected into it is still in view.
-        frames = np.concatenate([render_clip(other)[0][:cut], frames[: len(frames) - cut]])
+        frames = np.concatenate([render_clip(other)[0][:cut], frames])
     if spec.crf is not None:
         frames = _through_h264(frames, spec.crf)
     return frames, px_per_m

@@ -157,9 +157,10 @@ def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side:
     moving = salient(bodies, count, diagonal)
     busy = cluttered(len(bodies), tracking.camera, width * scale)
     if busy:
-        moving = [t for t in moving if steady(t, count) and not scenery(tracking, t)]
+        moving = [t for t in moving
+                  if steady(t, count, tracking.factor) and not scenery(tracking, t)]
     elif len(moving) > 1:
-        moving = [t for t in moving if steady_look(t)]
+        moving = [t for t in moving if steady_look(t, tracking.factor)]
     data |= _tracking_measurements(tracking, moving, fps)
     data["movers_ignored"] = len(movers) - len(moving) - len(agents)
     data["agents"] = [t.id for t in agents]
@@ -264,8 +265,8 @@ def _shifted(rule: RuleVerdict, offset: float, shot: int) -> RuleVerdict:
     span = (rule.span[0] + offset, rule.span[1] + offset) if rule.span else None
     where = [{**w, "t0": rnd(w["t0"] + offset), "t1": rnd(w["t1"] + offset)}
              for w in rule.where]
-    return rule.model_copy(update={"span": span, "where": where,
-                                   "evidence": f"shot {shot}: {rule.evidence}"})
+    return rule.model_copy(update={"span": span, "where": where, "evidence": (
+        f"shot {shot} (times from its start at {offset:.2f} s): {rule.evidence}")})
 
 
 def _combined(rule_id: str, answers: list[RuleVerdict]) -> RuleVerdict:
@@ -337,26 +338,33 @@ def cluttered(movers: int, camera: dict[str, float] | None, width: float) -> boo
     return movers >= CLUTTER_MOVERS or sweep
 
 
-def steady(track: Track, count: int) -> bool:
+def steady(track: Track, count: int, factor: float = 1.0) -> bool:
     """Whether a body in a cluttered scene was followed well enough to measure: seen in
     nearly every frame of a good share of the clip, and `steady_look`."""
     dets = track.detections
     span = dets[-1].frame - dets[0].frame + 1
-    return len(dets) >= 0.8 * span and span >= 0.25 * count and steady_look(track)
+    long_enough = span >= max(MIN_FRAMES + 2, 0.15 * count)
+    return len(dets) >= 0.8 * span and long_enough and steady_look(track, factor)
 
 
-def steady_look(track: Track) -> bool:
+def steady_look(track: Track, factor: float = 1.0) -> bool:
     """Whether a track keeps its size and colour from one sighting to the next. A body does
     (a morph is a slow trend); a track that flickers in size or colour is several regions
-    taking turns (pieces of a heap, leaves), and its "jumps" and "bounces" are theirs."""
+    taking turns (pieces of a heap, leaves), and its "jumps" and "bounces" are theirs.
+
+    A small blob's size and colour jitter more (its rim is a large share of it, and
+    compression blurs it into the scenery), so the allowance grows as its radius, in the
+    analysis frame's pixels (`factor` video pixels each), shrinks.
+    """
     dets = track.detections
+    radius = max(track.radius / factor, 1.0)
     areas = np.array([d.area for d in dets])
     size_steps = float(np.median(np.abs(np.diff(np.log(areas))))) if len(areas) > 2 else 1.0
     chroma = np.array([[d.colour[0], d.colour[1]] for d in dets]) / np.maximum(
         np.array([sum(d.colour) for d in dets]), 1.0)[:, None]
     colour_steps = float(np.median(np.hypot(*np.diff(chroma, axis=0).T))) if len(dets) > 2 \
         else 1.0
-    return size_steps <= 0.12 and colour_steps <= 0.02
+    return size_steps <= max(0.12, 0.8 / radius) and colour_steps <= max(0.02, 0.15 / radius)
 
 
 def scenery(tracking: Tracking, track: Track, samples: int = 8) -> bool:
