@@ -235,7 +235,9 @@ def _summary(result: RunResult) -> None:
 
 
 def _verdict_table(verdict: Verdict, title: str) -> None:
-    table = Table(title=f"{title}: physics {verdict.physics:.2f}", title_justify="left")
+    checked = ("" if verdict.coverage is None
+               else f", {100 * verdict.coverage:.0f}% of the motion checked")
+    table = Table(title=f"{title}: physics {verdict.physics:.2f}{checked}", title_justify="left")
     for col in ("rule", "status", "confidence", "span", "evidence"):
         table.add_column(col)
     for r in verdict.rules:
