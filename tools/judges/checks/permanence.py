@@ -8,6 +8,7 @@ import numpy as np
 
 from tools.judges.agents import Sightings, ending, origin, twin
 from tools.judges.checks.base import Scene, rnd, verdict
+from tools.judges.checks.rigidity import swaps
 from tools.judges.tracking import Track, Tracking, presence_change
 from tools.schema import RuleVerdict
 
@@ -58,6 +59,7 @@ def check_permanence(scene: Scene) -> RuleVerdict:
     """
     count, events, excused = scene.count, [], []
     seen = Sightings(scene.tracking.tracks)
+    swapped = {(k, int(e[k])) for e in swaps(scene) for k in ("track", "into")}
     tracks = [m.track for m in scene.motions] + list(scene.extras)
     twins = {t.id: twin(t, seen) if t.first.frame > 0 else None for t in tracks}
     for track in tracks:
@@ -66,6 +68,8 @@ def check_permanence(scene: Scene) -> RuleVerdict:
             det = track.detections[index]
             if kind == "appears" and twins[track.id] is not None:
                 continue  # a copy splitting off: reported below
+            if (("into", track.id) if kind == "appears" else ("track", track.id)) in swapped:
+                continue  # one body turning into another where it was: rigidity says so
             why = origin(track, seen) if kind == "appears" else ending(track, seen)
             if why is None and looks_like_shadow(scene.tracking, det):
                 why = "a shadow"
