@@ -59,8 +59,22 @@ def evidence_pictures(video: Path, verdict: Verdict, rule: RuleVerdict) -> list[
             (x * scale, y * scale) for t, x, y in _points(verdict, int(where["track"]), t0)
             if t0 - PAD_S <= t <= t1 + PAD_S]
         pictures.append(_drawn(frames[index], points, f"{where.get('kind', '')} "
-                               f"{t0:.2f}–{t1:.2f} s"))
+                               f"{t0:.2f} to {t1:.2f} s"))
     return pictures
+
+
+def _around(points: list[tuple[float, float]], width: int, height: int
+            ) -> tuple[int, int, int, int]:
+    """A box around the path with room for context: at least half the frame each way,
+    never past its edges."""
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    pad = 0.1 * max(width, height)
+    half_w = max((max(xs) - min(xs)) / 2 + pad, 0.25 * width)
+    half_h = max((max(ys) - min(ys)) / 2 + pad, 0.25 * height)
+    cx = min(max((max(xs) + min(xs)) / 2, half_w), width - half_w)
+    cy = min(max((max(ys) + min(ys)) / 2, half_h), height - half_h)
+    return (max(0, int(cx - half_w)), max(0, int(cy - half_h)),
+            min(width, int(cx + half_w)), min(height, int(cy + half_h)))
 
 
 def _drawn(frame: Any, points: list[tuple[float, float]], label: str) -> str:
@@ -73,17 +87,15 @@ def _drawn(frame: Any, points: list[tuple[float, float]], label: str) -> str:
     for x, y in points:
         draw.ellipse([x - 2, y - 2, x + 2, y + 2], outline=(255, 255, 255), fill=(230, 30, 30))
     if points:
-        xs, ys = [p[0] for p in points], [p[1] for p in points]
-        pad = 0.15 * max(image.width, image.height)
-        box = (max(0, min(xs) - pad), max(0, min(ys) - pad),
-               min(image.width, max(xs) + pad), min(image.height, max(ys) + pad))
-        image = image.crop((int(box[0]), int(box[1]), int(box[2]), int(box[3])))
+        image = image.crop(_around(points, image.width, image.height))
     draw = ImageDraw.Draw(image)
-    draw.rectangle([0, 0, 7 * len(label) + 6, 14], fill=(0, 0, 0))
-    draw.text((3, 1), label, fill=(255, 255, 255))
     if image.height != PICTURE_HEIGHT:
         image = image.resize((max(1, round(image.width * PICTURE_HEIGHT / image.height)),
                               PICTURE_HEIGHT))
+    draw = ImageDraw.Draw(image)
+    right = min(image.width, round(draw.textlength(label)) + 6)
+    draw.rectangle([0, 0, right, 14], fill=(0, 0, 0))
+    draw.text((3, 1), label, fill=(255, 255, 255))
     buf = io.BytesIO()
     image.convert("RGB").save(buf, format="JPEG", quality=85)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

@@ -141,8 +141,10 @@ def show_summary(console: Console, result: RunResult, *, width: int | None = Non
 def show_verdict(console: Console, verdict: Verdict, title: str, *,
                  width: int | None = None) -> None:
     """A verdict as a table: each rule with its status, confidence, time span and evidence."""
+    checked = ("" if verdict.coverage is None
+               else f", {100 * verdict.coverage:.0f}% of the motion checked")
     table = Table(title=f"{escape(title)}: score {verdict.score:.2f}, physics "
-                        f"{verdict.physics:.2f}", title_justify="left", width=width)
+                        f"{verdict.physics:.2f}{checked}", title_justify="left", width=width)
     for column in ("rule", "status", "confidence", "span", "evidence"):
         table.add_column(column)
     for r in verdict.rules:

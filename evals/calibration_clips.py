@@ -367,6 +367,9 @@ def _draw(spec: ClipSpec, paths: list[Path2D], table: float, rng: np.random.Gene
     for k, p in enumerate(paths):
         if p.copy_of is not None:
             balls[k] = dataclasses.replace(balls[k], color=balls[p.copy_of].color)
+        if p.morph is not None:  # into another colour a person could still see on this wall
+            others = [c for c in visible if np.abs(np.subtract(c, balls[k].color)).max() >= 80]
+            p.morph = (p.morph[0], COLOURS.index(others[p.morph[1] % len(others)]))
     surfaces = [Surface("floor", "floor", box(-6.0, -1.0, 6.0, 0.0), "floor_wood")]
     if table:
         surfaces.append(Surface("table", "table", box(-1.6, table - 0.05, 0.0, table),
@@ -409,8 +412,6 @@ def _picture(renderer: Any, balls: list[Any], paths: list[Path2D], i: int,
             if p.morph is not None:
                 share, index = p.morph
                 target = np.array(COLOURS[index], dtype=float)
-                if np.abs(target - np.array(colour)).max() < 80:
-                    target = np.array(COLOURS[(index + 3) % len(COLOURS)], dtype=float)
                 colour = tuple(int(c) for c in (1 - share[i]) * np.array(colour)
                                + share[i] * target)
             # The renderer reads sizes and colours from its balls: swap in this frame's.

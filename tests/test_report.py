@@ -149,3 +149,22 @@ def test_one_duration_everywhere(fakes, tmp_path):
     assert shown in (run_dir / "report.html").read_text()
     traced = CliRunner().invoke(app, ["trace", str(run_dir)]).stdout.splitlines()[0]
     assert f"completed · {shown} ·" in traced
+
+
+def test_each_violation_is_drawn_on_the_video_where_it_happens(tmp_path):
+    """The report shows what the judge saw: the flagged stretch's tracked path on its frame."""
+    from agent.evidence import evidence_pictures
+    from tests.synthetic_clips import render
+    from tools.judges.kinematics import KinematicsJudge
+    from tools.media import write_video
+
+    t = np.arange(72) / 24
+    heights = np.clip(150 - 200 * t, 0, None)  # a fall at constant speed: a glide
+    video = write_video(render(60 + 30 * t, 194 - heights, floor_y=204), tmp_path / "v.mp4",
+                        fps=24)
+    verdict = KinematicsJudge().judge(video)
+    gravity = next(r for r in verdict.rules if r.id == "gravity")
+    assert gravity.status == "violated" and gravity.where
+    pictures = evidence_pictures(video, verdict, gravity)
+    assert len(pictures) == min(3, len(gravity.where))
+    assert all(p.startswith("data:image/jpeg;base64,") for p in pictures)

@@ -653,6 +653,29 @@ def dwell(body: Body, physics: Physics, gravity: float | None,
     return None
 
 
+def _passed_through(body: Body, piece: Piece, physics: Physics) -> Piece:
+    """A bounce taken for a contact whose level the body later falls well below at the same
+    spot: nothing solid was there (an edge on the wall, a seam, misled the support test), so
+    it bounced in mid-air."""
+    if piece.kind != "contact" or piece.t1 - piece.t0 > 0.2:
+        return piece
+    slack = 2.5 / _frame_rate(body)
+    if np.any((body.floor_times >= piece.t0 - slack) & (body.floor_times <= piece.t1 + slack)):
+        return piece  # its lowest sightings, down at the floor, were left out: it touched
+    around = (body.t >= piece.t0) & (body.t <= piece.t1)
+    if not around.any():
+        return piece
+    k = int(np.flatnonzero(around)[np.argmax(body.y[around])])
+    later = (body.t > piece.t1) & (np.abs(body.x - body.x[k]) < body.radius)
+    depth = float(np.max(body.y[later] - body.y[k])) if later.any() else 0.0
+    if depth <= max(body.radius, 2.0 * tolerance(body, physics.diagonal)):
+        return piece
+    height = float(np.max(body.y)) - float(body.y[k])
+    return Piece(body.track, "midair_bounce", piece.t0, piece.t1,
+                 {**piece.numbers, "height_px": round(height, 1),
+                  "falls_below_px": round(depth, 1)})
+
+
 FLYING = ("flight", "glide", "wrong_rate", "speeding_rise", "slowing_fall", "slope")
 
 
@@ -703,6 +726,7 @@ def account(bodies: Sequence[Body], physics: Physics) -> Account:
             if held is not None and not any(
                     p.kind == "hover" and p.t0 <= held.t1 and held.t0 <= p.t1 for p in own):
                 own.append(held)
+        own = [_passed_through(body, p, physics) for p in own]
         pieces += sorted(_hovers_need_flight(own), key=lambda p: (p.t0, p.t1))
     total = sum(float(b.t[-1] - b.t[0]) for b in bodies)
     checked = sum(p.duration for p in pieces if p.checked and p.duration > 0)

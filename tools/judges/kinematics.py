@@ -186,7 +186,10 @@ def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side:
     surfaces = SurfaceFinder(tracking.background, tracking.factor)
     whole = account_motions(motions, tracking, plan, diagonal, surfaces)
     data["account"] = whole.as_dict()
-    scene = Scene(tracking, motions, plan, fps, size, count, data, whole, surfaces)
+    extras = () if busy else tuple(t for t in bodies if t not in moving
+                                   and len(t.detections) >= MIN_FRAMES and body_like(t, diagonal,
+                                                                                 ranging=False))
+    scene = Scene(tracking, motions, plan, fps, size, count, data, whole, surfaces, extras)
     wanted = [r for r in CHECKS if r != "trajectory" or has_reference(plan)]
     return [CHECKS[rule_id](scene) for rule_id in wanted], whole.coverage
 
@@ -408,7 +411,7 @@ def ranges(track: Track, diagonal: float) -> bool:
     return reach >= max(1.5 * track.radius, 0.06 * diagonal)
 
 
-def body_like(track: Track, diagonal: float) -> bool:
+def body_like(track: Track, diagonal: float, ranging: bool = True) -> bool:
     """Whether a moving region behaves like one body the rules can speak of.
 
     A body is seen in most frames of its span, fills a good part of its box (a net's mesh,
@@ -429,7 +432,7 @@ def body_like(track: Track, diagonal: float) -> bool:
         return False
     if len(areas) > 2 and float(np.median(np.abs(np.diff(np.log(areas))))) > 0.2:
         return False
-    return ranges(track, diagonal)
+    return ranges(track, diagonal) if ranging else True
 
 
 def salient(movers: list[Track], count: int, diagonal: float) -> list[Track]:

@@ -413,7 +413,7 @@ def _stitchable(a: Track, b: Track, max_gap: int) -> bool:
         if math.hypot(b.first.x - px, b.first.y - py) > reach and math.hypot(
                 b.first.x - a.last.x, b.first.y - a.last.y) > reach:
             return False
-    return _same_look(a.last, b.first)
+    return same_look(a.last, b.first)
 
 
 def _far_specks(a: Track, b: Track, min_area: float) -> bool:
@@ -423,7 +423,7 @@ def _far_specks(a: Track, b: Track, min_area: float) -> bool:
     return small and gap > 3.0 * max(a.radius, b.radius)
 
 
-def _same_look(a: Detection, b: Detection) -> bool:
+def same_look(a: Detection, b: Detection) -> bool:
     """Whether two sightings could be one body: area within a factor of 2, colour close."""
     size = abs(math.log(max(b.area, 1.0) / max(a.area, 1.0)))
     return size < math.log(2.0) and colour_distance(a.colour, b.colour) < 0.15
@@ -482,7 +482,7 @@ def extend_backwards(tracks: Sequence[Track], detections: Sequence[Sequence[Dete
             near = [
                 (math.hypot(d.x - px, d.y - py), i)
                 for i, d in enumerate(detections[a.frame - 1])
-                if id(d) not in used and _same_look(a, d)
+                if id(d) not in used and same_look(a, d)
             ]
             dist, index = min(near, default=(math.inf, -1))
             if dist > gate:

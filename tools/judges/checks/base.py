@@ -64,6 +64,8 @@ class Scene:
     data: dict[str, Any]
     account: Account | None = None  # every moving body's track, explained piece by piece
     surfaces: SurfaceFinder | None = None  # what the scenery holds under and around bodies
+    extras: tuple[Track, ...] = ()  # bodies too still to time, that still may not come from
+    # nowhere or split off another (checked by `permanence` only)
 
     @property
     def duration(self) -> float:

@@ -101,8 +101,7 @@ def _out_of_order(scene: Scene) -> tuple[int, float, float, int] | None:
     events = sorted((t, m.track.id) for m in scene.motions if m.track.id not in swinging
                     for t in reversal_events(m, gravity)
                     if not any(abs(t - c) <= 1.5 / scene.fps for c in corners.get(m.track.id, []))
-                    and not any(a < t < b for a, b in smooth.get(m.track.id, []))
-                    and not _amid_clutter(scene, m, t))
+                    and not any(a < t < b for a, b in smooth.get(m.track.id, [])))
     best = None
     for i, (start, _) in enumerate(events):
         burst = [e for e in events[i:] if e[0] - start <= 1.0]
@@ -134,17 +133,6 @@ def _swinging(scene: Scene) -> set[int]:
     if scene.account is None:
         return set()
     return {p.track for p in scene.account.pieces if p.kind == "swing"}
-
-
-def _amid_clutter(scene: Scene, motion: TrackMotion, t: float) -> bool:
-    """Whether a reversal at time `t` happens amid busy scenery (a heap of pieces, things on
-    a shelf), where a collision with something the tracker does not follow explains it."""
-    if scene.surfaces is None:
-        return False
-    k = int(np.argmin(np.abs(motion.t - t)))
-    x, y, r = float(motion.x[k]), float(motion.y[k]), motion.radius
-    return scene.surfaces.cluttered_below(x, y - r, r) or scene.surfaces.cluttered_below(
-        x, y + r, r)
 
 
 def _smooth_flights(scene: Scene) -> dict[int, list[tuple[float, float]]]:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tools.judges.agents import Sightings, ending, origin, twin
 from tools.judges.checks.base import Scene, rnd, verdict
+from tools.judges.checks.rigidity import swaps
 from tools.judges.tracking import Track, Tracking, presence_change
 from tools.schema import RuleVerdict
 
@@ -56,17 +59,22 @@ def check_permanence(scene: Scene) -> RuleVerdict:
     """
     count, events, excused = scene.count, [], []
     seen = Sightings(scene.tracking.tracks)
-    twins = {m.track.id: twin(m.track, seen) if m.track.first.frame > 0 else None
-             for m in scene.motions}
-    for m in scene.motions:
-        for kind, frame, index in track_ends(m.track, scene.fps, scene.size, count,
+    swapped = {(k, int(e[k])) for e in swaps(scene) for k in ("track", "into")}
+    tracks = [m.track for m in scene.motions] + list(scene.extras)
+    twins = {t.id: twin(t, seen) if t.first.frame > 0 else None for t in tracks}
+    for track in tracks:
+        for kind, frame, index in track_ends(track, scene.fps, scene.size, count,
                                              scene.tracking):
-            det = m.track.detections[index]
-            if kind == "appears" and twins[m.track.id] is not None:
+            det = track.detections[index]
+            if kind == "appears" and twins[track.id] is not None:
                 continue  # a copy splitting off: reported below
-            why = origin(m.track, seen) if kind == "appears" else ending(m.track, seen)
+            if (("into", track.id) if kind == "appears" else ("track", track.id)) in swapped:
+                continue  # one body turning into another where it was: rigidity says so
+            why = origin(track, seen) if kind == "appears" else ending(track, seen)
+            if why is None and looks_like_shadow(scene.tracking, det):
+                why = "a shadow"
             if why is not None:
-                excused.append({"track": m.track.id, "kind": kind, "t": rnd(frame / scene.fps),
+                excused.append({"track": track.id, "kind": kind, "t": rnd(frame / scene.fps),
                                 "because": why})
                 continue
             if kind == "vanishes":
@@ -75,11 +83,11 @@ def check_permanence(scene: Scene) -> RuleVerdict:
                 a, b = max(0, frame - 2), frame
             change = presence_change(scene.tracking, det.bbox, a, b)
             if change > 0.5:
-                events.append(_event(m.track.id, kind, frame / scene.fps, det.x, det.y, change))
-        parent = twins[m.track.id]
+                events.append(_event(track.id, kind, frame / scene.fps, det.x, det.y, change))
+        parent = twins[track.id]
         if parent is not None:
-            first = m.track.first
-            events.append(_event(m.track.id, f"splits off object {parent.id}",
+            first = track.first
+            events.append(_event(track.id, f"splits off object {parent.id}",
                                  first.frame / scene.fps, first.x, first.y, 1.0))
     scene.data["permanence_events"] = events
     scene.data["permanence_excused"] = excused
@@ -100,6 +108,20 @@ def check_permanence(scene: Scene) -> RuleVerdict:
         evidence += "; " + ", ".join(f"object {e['track']} {e['kind']} at {e['t']:.2f} s, "
                                      f"{e['because']}" for e in excused[:3])
     return verdict("permanence", "followed", 0.8, evidence)
+
+
+def looks_like_shadow(tracking: Tracking, det: Any) -> bool:
+    """Whether a sighting is the scenery darkened with its colour kept: a shadow cast on a
+    wall comes and goes as a body nears it, with nothing appearing or vanishing."""
+    f = tracking.factor
+    x0, y0, x1, y1 = (max(0, int(v / f)) for v in det.bbox)
+    patch = tracking.small[det.frame, y0:y1, x0:x1].astype(np.float32) + 8.0
+    ground = tracking.background[y0:y1, x0:x1].astype(np.float32) + 8.0
+    if patch.size == 0:
+        return False
+    ratio = np.median((patch / ground).reshape(-1, 3), axis=0)
+    level = float(ratio.mean())
+    return 0.45 < level < 0.95 and float(np.abs(ratio - level).max()) < 0.07
 
 
 def _event(track: int, kind: str, t: float, x: float, y: float, change: float) -> dict[str, Any]:

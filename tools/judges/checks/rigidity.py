@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
-from tools.judges.tracking import soft_radius
+from tools.judges.tracking import same_look, soft_radius
 from tools.schema import RuleVerdict
 
 MIN_SIZES = 12
@@ -102,7 +102,8 @@ def colour_change(motion: TrackMotion, scene: Scene) -> tuple[float, float, floa
 
 def swaps(scene: Scene) -> list[dict[str, float]]:
     """Bodies replaced by another where they were going: a track ends in open view and,
-    within a few frames, one of clearly another size or colour starts at its predicted place."""
+    within a few frames, one that does not look like it (tracking would have joined the two
+    otherwise: about another size or colour) starts at its predicted place."""
     found = []
     motions = scene.motions
     for a in motions:
@@ -119,7 +120,8 @@ def swaps(scene: Scene) -> list[dict[str, float]]:
             miss = math.hypot(start.x - end.x - vx * lag, start.y - end.y - vy * lag)
             size = max(start.area, end.area) / max(min(start.area, end.area), 1.0)
             colour = float(np.hypot(*(chromaticity(start.colour) - chromaticity(end.colour))))
-            if miss <= max(end.radius, start.radius) and (size > 2.5 or colour > CHROMA_CHANGE):
+            other = size > 2.5 or colour > CHROMA_CHANGE or not same_look(end, start)
+            if miss <= max(end.radius, start.radius) and other:
                 found.append({"track": a.track.id, "into": b.track.id,
                               "t": rnd(start.frame / scene.fps), "size_ratio": rnd(size),
                               "colour_change": rnd(colour)})
