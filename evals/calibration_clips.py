@@ -367,8 +367,8 @@ def _draw(spec: ClipSpec, paths: list[Path2D], table: float, rng: np.random.Gene
     for k, p in enumerate(paths):
         if p.copy_of is not None:
             balls[k] = dataclasses.replace(balls[k], color=balls[p.copy_of].color)
-        if p.morph is not None:  # into another colour a person could still see on this wall
-            others = [c for c in visible if np.abs(np.subtract(c, balls[k].color)).max() >= 80]
+        if p.morph is not None:  # into another hue a person could still see on this wall
+            others = [c for c in visible if _hue_gap(c, balls[k].color) >= 0.15] or visible
             p.morph = (p.morph[0], COLOURS.index(others[p.morph[1] % len(others)]))
     surfaces = [Surface("floor", "floor", box(-6.0, -1.0, 6.0, 0.0), "floor_wood")]
     if table:
@@ -390,6 +390,13 @@ def _draw(spec: ClipSpec, paths: list[Path2D], table: float, rng: np.random.Gene
         left = 0 if pan is None else pan[i]
         frames[i] = picture[:, left : left + width]
     return frames, renderer.camera.px_per_m
+
+
+def _hue_gap(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """Distance between two colours' chromaticities (r and g over r + g + b)."""
+    ca = np.array(a[:2], dtype=float) / max(sum(a), 1)
+    cb = np.array(b[:2], dtype=float) / max(sum(b), 1)
+    return float(np.hypot(*(ca - cb)))
 
 
 def _picture(renderer: Any, balls: list[Any], paths: list[Path2D], i: int,

@@ -282,7 +282,9 @@ def detect_objects(
     sum_x = np.bincount(ids, weights=weight * (where % width), minlength=count + 1)
     sum_y = np.bincount(ids, weights=weight * (where // width), minlength=count + 1)
     pixels = frame.reshape(-1, 3)[where].astype(float)
-    sums_c = [np.bincount(ids, weights=pixels[:, c], minlength=count + 1) for c in range(3)]
+    # The body's colour from its firm pixels too: its soft rim is half scenery.
+    sums_c = [np.bincount(ids, weights=weight * pixels[:, c], minlength=count + 1)
+              for c in range(3)]
     slices = ndimage.find_objects(labels, max_label=count)
     detections = []
     for i in keep:
@@ -297,7 +299,7 @@ def detect_objects(
                 y=(sum_y[i] / mass[i] + 0.5) * factor - 0.5,
                 area=float(area[i] * factor * factor),
                 bbox=(x0 * factor, y0 * factor, x1 * factor, y1 * factor),
-                colour=(sums_c[0][i] / area[i], sums_c[1][i] / area[i], sums_c[2][i] / area[i]),
+                colour=(sums_c[0][i] / mass[i], sums_c[1][i] / mass[i], sums_c[2][i] / mass[i]),
                 at_edge=(x0 <= 1 + border or y0 <= 1 + border or x1 >= width - 1 - border
                          or y1 >= height - 1 - border
                          or (view is not None and not view[max(0, y0 - 2) : y1 + 2,
