@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from agent.backends import validate_specs
 from agent.batch_item import (
     BATCH_FILE,
@@ -43,8 +41,9 @@ from agent.batch_item import (
 from agent.batch_summary import write_summaries
 from agent.context import Context
 from agent.executors import ExecutorKind, Placement, Setup, WorkerLost, open_executor
+from agent.intake import request_for
 from agent.rundir import write_json_atomic
-from agent.state import Ledger, RunRequest
+from agent.state import Ledger
 from tools.base import Resources, registry
 from tools.errors import BadInputError, KinemaError
 from tools.prompt_sets import PromptItem, read_prompt_set
@@ -186,13 +185,11 @@ def _validate(items: list[PromptItem], ctx: Context, fields: dict[str, Any]) -> 
     validate_specs(ctx)
     for item in items:
         try:
-            RunRequest(prompt=item.prompt, **fields)
+            request_for(item.prompt, **fields)
             if item.budget:
                 item_budget(ctx.budget, item.budget)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "input"
-            raise BadInputError(f"item {item.id}: invalid {where}: {first['msg']}") from None
+        except BadInputError as exc:
+            raise BadInputError(f"item {item.id}: {exc}") from None
 
 
 def _batch_folder(out_dir: str | os.PathLike[str]) -> Path:

@@ -6,7 +6,6 @@ KinemaError is one line on stderr and exit code 2).
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,21 +13,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agent.batch_summary import SUMMARY_HTML, failure_cause
-from agent.context import Context
-from agent.state import Budget
+from agent.cli_options import RunOptions, with_run_options
 from tools.errors import BadInputError
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
 
-SpecOpt = Annotated[str | None, typer.Option(help="Backend spec, e.g. studio or litellm:gpt-4o.")]
-
-
+@with_run_options
 def batch_cmd(
     file: Annotated[Path, typer.Argument(
         help="Prompts: .txt (one a line), .jsonl, .csv (caption or prompt column), .json "
@@ -47,37 +42,21 @@ def batch_cmd(
         help="Start no new item once the batch has used this many GPU seconds.")] = None,
     retry_failed: Annotated[bool, typer.Option(
         "--retry-failed", help="Run failed items again (their runs resume).")] = False,
-    seed: Annotated[int, typer.Option(help="Seed of each run's first round (a row's own "
-                                           "seed wins).")] = 0,
-    target: Annotated[float, typer.Option(help="Stop a run once its best score reaches this.")] = (
-        0.9),
-    max_generations: Annotated[int, typer.Option(help="Videos generated per run, at most.")] = 6,
-    budget_seconds: Annotated[float | None, typer.Option(help="Wall seconds per run.")] = None,
-    budget_usd: Annotated[float | None, typer.Option(help="US dollars per run.")] = None,
-    duration: Annotated[float, typer.Option(help="Video length in seconds.")] = 4.0,
-    fps: Annotated[int, typer.Option(help="Frames per second.")] = 24,
-    width: Annotated[int, typer.Option(help="Frame width in pixels.")] = 854,
-    height: Annotated[int, typer.Option(help="Frame height in pixels.")] = 480,
-    planner: SpecOpt = None,
-    keyframes: SpecOpt = None,
-    video: SpecOpt = None,
-    judge: SpecOpt = None,
-    refiner: SpecOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout.")] = False,
+    *,
+    run: RunOptions,
 ) -> None:
-    """Run every prompt of FILE (a benchmark, a queue); resumable, on local workers or Ray."""
+    """Run every prompt of FILE (a benchmark, a queue); resumable, on local workers or Ray.
+
+    The run options apply to every item (a row's own seed and budget win).
+    """
     from agent.batch import BatchInterrupted, BatchLimits, run_batch
 
     if executor not in ("local", "ray"):
         raise BadInputError(f"unknown executor {executor!r}: choose local or ray")
     kind: Literal["local", "ray"] = "ray" if executor == "ray" else "local"
-    specs = {k: v for k, v in {"planner": planner, "keyframes": keyframes, "video": video,
-                               "judge": judge, "refiner": refiner}.items() if v is not None}
-    budget = _validated(lambda: Budget(max_generations=max_generations,
-                                       max_seconds=budget_seconds, max_usd=budget_usd))
-    ctx = _validated(lambda: Context(**specs, budget=budget, target=target,
-                                     otlp_endpoint=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")))
-    request = {"duration_s": duration, "fps": fps, "width": width, "height": height, "seed": seed}
+    ctx = run.context()
+    request = run.request()
     folder = out_dir or Path("batches") / file.stem
     limits = BatchLimits(usd=batch_budget_usd, gpu_seconds=batch_budget_gpu_seconds)
     bar = _Bar()
@@ -94,15 +73,6 @@ def batch_cmd(
         out.print_json(data=summary)
     else:
         _report(summary, folder)
-
-
-def _validated(build: Any) -> Any:
-    try:
-        return build()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "input"
-        raise BadInputError(f"invalid {field}: {first['msg']}") from None
 
 
 @contextmanager

@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 
 from agent import executors
 from agent.context import Context
+from agent.intake import context_for, request_for
 from agent.rundir import CHECKPOINTS_FILE, CONTEXT_FILE, RESULT_FILE, write_json_atomic
 from agent.state import Budget, Ledger, RunRequest
 from tools.errors import BadInputError, KinemaError
@@ -179,19 +180,16 @@ def _request(task: ItemTask) -> RunRequest:
     fields = dict(task.request)
     if task.item.seed is not None:
         fields["seed"] = task.item.seed
-    return RunRequest(prompt=task.item.prompt, **fields)
+    return request_for(task.item.prompt, **fields)
 
 
 def _context(task: ItemTask, folder: Path) -> Context:
-    ctx = Context.model_validate({**task.context, "out_dir": str(folder)})
-    if task.item.budget:
-        ctx.budget = item_budget(ctx.budget, task.item.budget)
-    return ctx
+    return context_for(task.context, out_dir=folder, budget=task.item.budget or None)
 
 
 def item_budget(base: Budget, override: dict[str, Any]) -> Budget:
-    """The batch's per-run budget with the item's own fields over it."""
-    return Budget.model_validate({**base.model_dump(), **override})
+    """The batch's per-run budget with the item's own caps over it."""
+    return context_for(Context(budget=base), budget=override).budget
 
 
 def previous_run(folder: Path) -> Path | None:

@@ -24,7 +24,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from agent.rundir import FINAL_VIDEO, read_json, read_result, write_json_atomic, write_text_atomic
+from agent.rundir import (
+    FINAL_VIDEO,
+    load_result,
+    read_json,
+    relative_paths,
+    resolve_paths,
+    write_json_atomic,
+    write_text_atomic,
+)
 from agent.state import Iteration, Ledger, RunResult, ShotPlan, Verdict
 from tools.errors import BadInputError, VideoReadError
 from tools.redact import redact_text
@@ -50,7 +58,8 @@ def write_report(run_dir: str | os.PathLike[str], result: RunResult,
     folder = Path(run_dir)
     record = RunRecord(plan=plan, iterations=result.iterations)
     (folder / RECORD_FILE).parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(folder / RECORD_FILE, record.model_dump(mode="json"))
+    write_json_atomic(folder / RECORD_FILE,
+                      relative_paths(record.model_dump(mode="json"), folder))
     return _write_page(folder, result, record)
 
 
@@ -66,12 +75,13 @@ def rebuild_report(run_dir: str | os.PathLike[str],
         BadInputError: the folder holds no `result.json`.
     """
     folder = Path(run_dir)
+    result = load_result(folder)
+    path = folder / RECORD_FILE
+    record = RunRecord()
     try:
-        result = RunResult.model_validate(read_result(folder))
-        path = folder / RECORD_FILE
-        record = RunRecord()
         if path.is_file():
-            record = RunRecord.model_validate(read_json(path, "a run directory"))
+            record = RunRecord.model_validate(
+                resolve_paths(read_json(path, "a run directory"), folder))
     except ValidationError as exc:
         raise BadInputError(f"the run in {str(folder)!r} is corrupt "
                             f"({' '.join(str(exc).split())[:160]})") from None

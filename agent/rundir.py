@@ -19,7 +19,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.context import Context
-from agent.state import BestRef, Iteration, RunRequest, RunResult
+from agent.state import (
+    BestRef,
+    CandidateSummary,
+    DecisionSummary,
+    Iteration,
+    RoundSummary,
+    RunRequest,
+    RunResult,
+)
 from tools.errors import BadInputError, is_storage_failure, storage_error
 from tools.redact import redact
 
@@ -154,31 +162,28 @@ def best_of(iterations: list[Iteration]) -> BestRef | None:
     return best
 
 
-def round_summary(it: Iteration) -> dict[str, Any]:
+def round_summary(it: Iteration) -> RoundSummary:
     """A round as `result.json` records it."""
-    return {
-        "index": it.index,
-        "prompt": it.prompt,
-        "keyframes": len(it.keyframes),
-        "candidates": [
-            {
-                "id": c.id,
-                "video": c.video,
-                "seed": c.seed,
-                "score": v.score if v else None,
-                "physics": v.physics if v else None,
-                "violations": v.violations if v else [],
-                "error": c.error,
-            }
-            for c, v in zip(it.candidates, _pad(it.verdicts, len(it.candidates)), strict=True)
+    verdicts = _pad(it.verdicts, len(it.candidates))
+    return RoundSummary(
+        index=it.index,
+        prompt=it.prompt,
+        keyframes=len(it.keyframes),
+        candidates=[
+            CandidateSummary(
+                id=c.id, video=c.video, seed=c.seed,
+                score=v.score if v else None,
+                physics=v.physics if v else None,
+                adherence=v.adherence if v else None,
+                violations=v.violations if v else [],
+                error=c.error,
+            )
+            for c, v in zip(it.candidates, verdicts, strict=True)
         ],
-        "decision": (
-            {"action": it.decision.action, "reason": it.decision.reason,
-             "detail": it.decision.detail}
-            if it.decision else None
-        ),
-        "refinement": it.refinement.notes if it.refinement else [],
-    }
+        decision=(DecisionSummary(action=it.decision.action, reason=it.decision.reason,
+                                  detail=it.decision.detail) if it.decision else None),
+        refinement=it.refinement.notes if it.refinement else [],
+    )
 
 
 def _pad(items: list[Any], n: int) -> list[Any]:
@@ -203,12 +208,75 @@ def copy_final(run_dir: Path, best: BestRef | None) -> str | None:
 
 
 def write_result(run_dir: Path, result: RunResult) -> Path:
+    """Writes `result.json` with every path relative to the run folder, so it can be moved."""
     path = run_dir / RESULT_FILE
-    write_json_atomic(path, result.model_dump(mode="json"))
+    write_json_atomic(path, relative_paths(result.model_dump(mode="json"), run_dir))
     return path
 
 
+def load_result(run_dir: str | os.PathLike[str]) -> RunResult:
+    """The RunResult of a run folder, its paths joined to the folder (as `generate()` returns).
+
+    Raises:
+        BadInputError: the folder holds no readable `result.json`.
+    """
+    folder = Path(run_dir)
+    payload = resolve_paths(read_result(folder), folder)
+    try:
+        return RunResult.model_validate(payload)
+    except ValidationError as exc:
+        raise BadInputError(f"{str(folder / RESULT_FILE)!r} is corrupt ({_short(exc)})") from None
+
+
+# Where `result.json` and `rounds/record.json` hold paths of files (`*`: every list item).
+PATH_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("run_dir",), ("final_video",), ("best", "video"),
+    ("rounds", "*", "candidates", "*", "video"),
+    ("iterations", "*", "candidates", "*", "video"),
+    ("iterations", "*", "keyframes", "*", "image"),
+)
+
+
+def relative_paths(payload: Any, run_dir: Path) -> Any:
+    """`payload` with every path inside `run_dir` written relative to it (`run_dir` itself: ".").
+
+    Paths outside the run folder are made absolute instead, so the file reads the same
+    whichever folder a later command runs in.
+    """
+    base = Path(os.path.abspath(run_dir))
+
+    def rewrite(value: str) -> str:
+        path = Path(os.path.abspath(value))
+        return os.path.relpath(path, base) if path.is_relative_to(base) else str(path)
+
+    return _map_paths(payload, rewrite)
+
+
+def resolve_paths(payload: Any, run_dir: Path) -> Any:
+    """The inverse of `relative_paths`: relative paths joined to `run_dir` (as it was given)."""
+    return _map_paths(payload, lambda value: value if os.path.isabs(value)
+                      else os.path.normpath(Path(run_dir) / value))
+
+
+def _map_paths(payload: Any, rewrite: Any) -> Any:
+    for field_path in PATH_FIELDS:
+        payload = _map_at(payload, field_path, rewrite)
+    return payload
+
+
+def _map_at(node: Any, field_path: tuple[str, ...], rewrite: Any) -> Any:
+    if not field_path:
+        return rewrite(node) if isinstance(node, str) and node else node
+    head, rest = field_path[0], field_path[1:]
+    if head == "*":
+        return [_map_at(v, rest, rewrite) for v in node] if isinstance(node, list) else node
+    if isinstance(node, dict) and head in node:
+        return {**node, head: _map_at(node[head], rest, rewrite)}
+    return node
+
+
 def read_result(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """`result.json` as written (paths relative to the run folder); see `load_result`."""
     path = Path(run_dir) / RESULT_FILE
     payload = read_json(path, "a run directory")
     if not isinstance(payload, dict):

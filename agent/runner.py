@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from agent import tracing
 from agent.backends import preflight
 from agent.context import Context
-from agent.graph import build_graph
+from agent.graph import runner_graph
 from agent.lock import run_lock
 from agent.nodes.finish import build_result
 from agent.report import write_report
@@ -43,7 +43,7 @@ from agent.rundir import (
     write_request,
     write_result,
 )
-from agent.state import RunInput, RunRequest, RunResult, RunState, RunStatus
+from agent.state import RunInput, RunRequest, RunResult, RunState, RunStatus, typed_update
 from tools.errors import (
     BadInputError,
     KinemaError,
@@ -88,8 +88,9 @@ def run(request: RunRequest, context: Context | None = None, *,
     anything was generated leaves no directory behind; any other failure or a Ctrl-C leaves
     `result.json` with status `failed` or `cancelled` beside what was paid for, and a full disk
     leaves a run that `resume` continues once there is room.
-    With `on_interrupt`, the plan waits for approval (`build_graph(approve_plan=True)`) and the
-    callback's answer resumes it; `api.stream()` and the chat are built on `on_chunk`.
+    With `on_interrupt`, the plan waits for approval (the run's Context gets
+    `approve_plan=True`) and the callback's answer resumes it; `api.stream()`, the CLI's
+    progress and the chat are built on `on_chunk`.
     """
     ctx = context or Context()
     preflight(ctx)
@@ -102,7 +103,7 @@ def run(request: RunRequest, context: Context | None = None, *,
             shutil.rmtree(run_dir, ignore_errors=True)  # nothing was spent yet
             raise
         state = RunState(request=request, run_id=run_id, run_dir=str(run_dir))
-        payload = RunInput(request=request, run_id=run_id)
+        payload = RunInput(request=request, run_id=run_id).model_dump(mode="json")
         return _execute(state, payload, ctx, _Hooks(on_update, on_chunk, on_interrupt),
                         fresh=True)
 
@@ -136,7 +137,8 @@ def resume(run_dir: str | os.PathLike[str], *, on_update: OnUpdate | None = None
         snapshot = _readable_checkpoint(folder)
         if snapshot is None:
             state = _replay_state(folder)
-            payload: Any = RunInput(request=state.request, run_id=state.run_id)
+            payload: Any = RunInput(request=state.req, run_id=state.run_id).model_dump(
+                mode="json")
             return _execute(state, payload, ctx, hooks, fresh=False)
         state = snapshot.state.model_copy(update={"run_dir": str(folder)})
         if snapshot.finished:  # the graph ended; only the record of it was lost
@@ -165,10 +167,13 @@ def _readable_checkpoint(folder: Path) -> _Snapshot | None:
         return None
     try:
         with _checkpointer(folder) as saver:
-            snapshot = build_graph(checkpointer=saver).get_state(_config(folder.name))
+            snapshot = runner_graph(saver).get_state(_config(folder.name))
         if not snapshot.values:
             return None
-        return _Snapshot(RunState.model_validate(snapshot.values), not snapshot.next)
+        # `next` leaves out tasks whose writes were saved (a fan-out's finished branches whose
+        # step was cut short); the graph has ended only when no task is left at all.
+        return _Snapshot(RunState.model_validate(snapshot.values),
+                         not snapshot.next and not snapshot.tasks)
     except Exception:  # any failure to read it (not a database, bad blobs) means it is corrupt
         return None
 
@@ -207,6 +212,8 @@ def _execute(state: RunState, payload: Any, ctx: Context, hooks: _Hooks, *,
     run_id, run_dir = state.run_id, Path(state.run_dir)
     tracing.open_run(run_id, run_dir, ctx.otlp_endpoint)
     progress = _Progress(state)
+    # The plan waits for approval only when someone is there to give it.
+    ctx = ctx.model_copy(update={"approve_plan": hooks.on_interrupt is not None})
     status: RunStatus = "failed"
     try:
         _drive(progress, payload, ctx, hooks)
@@ -230,7 +237,7 @@ def _execute(state: RunState, payload: Any, ctx: Context, hooks: _Hooks, *,
         _record_unfinished(progress.state, ctx, status, f"{type(exc).__name__}: {exc}")
         raise
     finally:
-        tracing.close_run(run_id, status)
+        tracing.close_run(run_id, status, seconds=progress.state.ledger.seconds)
     return build_result(progress.state, ctx, "completed")
 
 
@@ -286,8 +293,7 @@ class _Progress:
 
 def _drive(progress: _Progress, payload: Any, ctx: Context, hooks: _Hooks) -> None:
     with _checkpointer(Path(progress.state.run_dir)) as saver:
-        graph = build_graph(checkpointer=saver, approve_plan=hooks.on_interrupt is not None)
-        _stream(graph, progress, payload, ctx, hooks)
+        _stream(runner_graph(saver), progress, payload, ctx, hooks)
 
 
 def _stream(graph: Any, progress: _Progress, payload: Any, ctx: Context, hooks: _Hooks) -> None:
@@ -309,7 +315,7 @@ def _stream(graph: Any, progress: _Progress, payload: Any, ctx: Context, hooks: 
                 interrupts.extend(chunk.get("__interrupt__", ()))
                 for node_name, update in chunk.items():
                     if on_update is not None and node_name != "__interrupt__":
-                        on_update(node_name, update or {})
+                        on_update(node_name, typed_update(update or {}))
         if not interrupts or on_interrupt is None:
             return
         payload = Command(resume=on_interrupt(interrupts[0].value))

@@ -115,7 +115,7 @@ CLI_CASES: list[tuple[str, list[str]]] = [
     ("run --fps 0", ["run", "a ball", "--fps", "0"]),
     ("run --width 99999", ["run", "a ball", "--width", "99999"]),
     ("run --max-generations 0", ["run", "a ball", "--max-generations", "0"]),
-    ("run --budget-usd nan", ["run", "a ball", "--budget-usd", "nan"]),
+    ("run --max-usd nan", ["run", "a ball", "--max-usd", "nan"]),
     ("run --target nan", ["run", "a ball", "--target", "nan"]),
     ("run --target 2", ["run", "a ball", "--target", "2"]),
     ("run --video nope", ["run", "a ball", "--video", "nope"]),
@@ -172,7 +172,7 @@ def _chat(out: Path) -> Iterator[Result]:
 
     from agent.cli import app
 
-    lines = [b"/budget usd=nan", b"/budget generations=-5", b"/use judge=nope",
+    lines = [b"/budget max_usd=nan", b"/budget max_generations=-5", b"/use judge=nope",
              b"/judge /kinema/no/such.mp4", ("x" * 5000).encode(), b"a ball \xff\xfe falls",
              b"/unknown", b"/quit"]
     res = CliRunner().invoke(app, ["chat", "--out", str(out)], input=b"\n".join(lines) + b"\n")

@@ -53,14 +53,17 @@ def fault_run(
     fps: Annotated[int, typer.Option()] = 12,
 ) -> None:
     """`kinema run` with a whole Context as JSON; prints result.json."""
-    from agent.cli import _validated, out
-    from agent.context import Context
+    from agent.cli import out
+    from agent.intake import context_for, request_for
     from agent.runner import run
-    from agent.state import RunRequest
+    from tools.errors import BadInputError
 
-    ctx = _validated(lambda: Context.model_validate_json(context_json))
-    request = _validated(lambda: RunRequest(prompt=prompt, duration_s=duration, width=width,
-                                            height=height, fps=fps))
+    try:
+        fields = json.loads(context_json)
+    except ValueError as exc:
+        raise BadInputError(f"--context-json is not JSON ({exc})") from None
+    ctx = context_for(fields)
+    request = request_for(prompt, duration_s=duration, width=width, height=height, fps=fps)
     result = run(request, ctx)
     out.print_json(json.dumps(result.model_dump(mode="json")))
 

@@ -149,9 +149,9 @@ def _candidates_intact(run_dir: Path) -> bool:
 
     for it in _record(run_dir):
         for cand in it.get("candidates", []):
-            if cand.get("video") and cand.get("sha256") and (
-                    not Path(cand["video"]).is_file()
-                    or sha256_file(cand["video"]) != cand["sha256"]):
+            video = run_dir / cand["video"] if cand.get("video") else None  # run-relative
+            if video and cand.get("sha256") and (
+                    not video.is_file() or sha256_file(video) != cand["sha256"]):
                 return False
     return True
 
@@ -420,8 +420,11 @@ def _refiner_run(here: Path, url: str) -> tuple[Path | None, str | None]:
 def _span_events(run_dir: Path) -> list[dict[str, Any]]:
     from agent import tracing
 
+    spans = tracing.read_spans(run_dir)
+    refiner = {s["spanId"] for s in spans if s["name"] == "backend.refiner"}
+    # Re-asks are events on the backend call, retries on its model calls (`chat <model>`).
     return [{"name": e["name"], **tracing.attributes_of(e)}
-            for s in tracing.read_spans(run_dir) if s["name"] == "backend.refiner"
+            for s in spans if s["spanId"] in refiner or s.get("parentSpanId") in refiner
             for e in s.get("events", [])]
 
 
@@ -614,25 +617,34 @@ def file_size_limit(work: Path, rng: random.Random, fast: bool) -> Outcome:
 
 
 def graph_paths(work: Path, rng: random.Random, fast: bool) -> Outcome:
-    """The graph's input cannot choose where a run is written."""
+    """The graph's input cannot choose where a run is written.
+
+    The exported graph takes a narrow input (`prompt`, ...): run folders, run ids and state
+    smuggled in beside it are ignored, and the run is written in the out folder. Only Kinema's
+    runner graph takes a run id, and only for a folder its process has locked.
+    """
     from agent.context import Context
-    from agent.graph import build_graph
+    from agent.graph import build_graph, runner_graph
     from tools.errors import BadInputError
 
     outcome = Outcome("graph-paths")
     out, elsewhere = work / "out", work / "elsewhere"
     ctx = Context(out_dir=str(out), target=0.5, budget={"max_generations": 1})
     request = {"prompt": PROMPT, "duration_s": 1, "width": 160, "height": 96, "fps": 12}
-    graph = build_graph()
-    tries: list[tuple[str, dict[str, Any], bool]] = [
-        ("run_dir elsewhere", {"request": request, "run_dir": str(elsewhere)}, True),
-        ("run_id of a folder not ours", {"request": request, "run_id": "taken"}, False),
-        ("run_id climbing out", {"request": request, "run_id": "../../escape"}, False),
-        ("state smuggled in", {"request": request, "candidates": [{
+    hosted, runner = build_graph(), runner_graph()
+    tries: list[tuple[str, Any, dict[str, Any], bool]] = [
+        ("run_dir elsewhere", hosted, {**request, "run_dir": str(elsewhere)}, True),
+        ("run_id of a folder not ours", hosted, {**request, "run_id": "taken"}, True),
+        ("run_id climbing out", hosted, {**request, "run_id": "../../escape"}, True),
+        ("state smuggled in", hosted, {**request, "candidates": [{
             "id": "r01c0", "round": 1, "video": "/etc/hostname", "seed": 0, "backend": "x",
             "prompt": "x"}], "keyframes": [{"t": 0, "image": "/etc/hostname"}]}, True),
+        ("runner graph, run_id not ours", runner, {"request": request, "run_id": "taken"},
+         False),
+        ("runner graph, run_id climbing out", runner,
+         {"request": request, "run_id": "../../escape"}, False),
     ]
-    for name, payload, runs in tries:
+    for name, graph, payload, runs in tries:
         before = {p for p in work.rglob("*") if not p.is_relative_to(out)}
         try:
             graph.invoke(payload, context=ctx)

@@ -46,7 +46,8 @@ def test_run_with_llm_roles_ensemble_judge_and_diffusers_video(scripted_llm, tin
     payload = json.loads(result.stdout)
     saved = json.loads((Path(payload["run_dir"]) / "result.json").read_text())
     ledger = saved["ledger"]
-    assert saved["status"] == "completed" and Path(saved["final_video"]).is_file()
+    assert saved["final_video"] == "final.mp4"  # paths in result.json: run-folder relative
+    assert saved["status"] == "completed" and Path(payload["final_video"]).is_file()
     assert ledger["generations"] >= 1 and saved["stop_reason"]
     assert ledger["input_tokens"] > 0 and ledger["output_tokens"] > 0 and ledger["usd"] > 0
     assert "gpu_seconds" in ledger  # metered: 0.0 on this CPU, wall seconds of the call on CUDA

@@ -22,16 +22,13 @@ from pathlib import Path
 
 import pytest
 from mcp import Client
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from agent import tracing
 from agent.api import generate
 from agent.cli import app
-from agent.graph import build_graph
+from agent.graph import build_graph, runner_graph
 from agent.lock import LOCK_FILE, holder, run_lock
 from agent.mcp_server import build_server
 from agent.rundir import CHECKPOINTS_FILE, read_result, write_json_atomic, write_text_atomic
@@ -219,16 +216,21 @@ def test_resume_of_a_folder_in_use_is_refused(fakes, fake_context):
 
 
 def test_graph_input_cannot_choose_where_a_run_is_written(fakes, fake_context, tmp_path):
+    """The graph's input is narrow: run folders, run ids and state smuggled in are ignored."""
     elsewhere = tmp_path / "elsewhere"
-    graph = build_graph()
-    request = {"prompt": "a ball falls", "duration_s": 1.0}
-    state = graph.invoke({"request": request, "run_dir": str(elsewhere)}, context=fake_context)
-    assert Path(state["run_dir"]).parent == Path(fake_context.out_dir)
-    assert not elsewhere.exists()
-    for run_id in ("../../escape", "someone-elses-run"):
-        with pytest.raises(BadInputError, match="run"):
-            graph.invoke({"request": request, "run_id": run_id}, context=fake_context)
-    assert not (tmp_path.parent / "escape").exists()
+    graph = build_graph(duration_s=1.0)
+    for smuggled in ({"run_dir": str(elsewhere)}, {"run_id": "../../escape"},
+                     {"run_id": "someone-elses-run"},
+                     {"candidates": [{"id": "r01c0", "round": 1, "video": "/etc/hostname",
+                                      "seed": 0, "backend": "x", "prompt": "x"}]}):
+        out = graph.invoke({"prompt": "a ball falls", **smuggled}, context=fake_context)
+        assert Path(out["result_path"]).parent.parent == Path(fake_context.out_dir)
+        assert Path(out["video"]).parent == Path(out["result_path"]).parent
+    assert not elsewhere.exists() and not (tmp_path.parent / "escape").exists()
+    # Kinema's own runner may name the run it locked; nobody else can.
+    with pytest.raises(BadInputError, match="run"):
+        runner_graph().invoke({"request": {"prompt": "a ball falls"}, "run_id": "x"},
+                              context=fake_context)
 
 
 class _DiskFull(ScriptedVideo):
@@ -291,7 +293,7 @@ def test_candidates_get_the_permissions_of_final_mp4(fakes, fake_context):
 
 @pytest.mark.parametrize("args, words", [
     (["--duration", "nan"], "duration_s: not a number"),
-    (["--budget-usd", "inf"], "max_usd: not a number"),
+    (["--max-usd", "inf"], "max_usd: not a number"),
     (["--target", "nan"], "target: not a number"),
 ])
 def test_nan_is_called_not_a_number(tmp_path, args, words):
@@ -358,22 +360,22 @@ class _Pair(BaseModel):
     count: int
 
 
-def test_each_retry_and_reask_is_an_event_on_the_backend_span(scripted_llm):
+def test_each_retry_is_an_event_on_its_model_call_and_a_reask_on_the_backend(scripted_llm,
+                                                                             spans):
     scripted_llm.queue.extend([rate_limited(), rate_limited(), "not json",
                                '{"name": "a", "count": 1}'])
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
     options = LLMOptions(backoff_s=0.01, backoff_max_s=0.05, max_retries=2, max_repairs=1)
     client = LLMClient(f"{PROVIDER}/plain", options, instead="choose x")
-    with provider.get_tracer("t").start_as_current_span("backend.planner"):
+    with spans.tracer.start_as_current_span("backend.planner"):
         _, spent = client.ask(_Pair, "system", "user")
-    events = exporter.get_finished_spans()[0].events
-    retries = [e.attributes for e in events if e.name == "retry"]
+    finished = {s.name: s for s in spans.exporter.get_finished_spans()}
+    calls = [s for s in spans.exporter.get_finished_spans() if s.name == "chat plain"]
+    assert len(calls) == 2  # the malformed answer, then the re-asked one
+    retries = [e.attributes for e in calls[0].events if e.name == "retry"]
     assert [(r["attempt"], r["error.type"]) for r in retries] == [
         (1, "RateLimitError"), (2, "RateLimitError")]
     assert all(0 <= r["wait_s"] <= 0.05 for r in retries)
-    assert [e.name for e in events if e.name == "reask"] == ["reask"]
+    assert [e.name for e in finished["backend.planner"].events] == ["reask"]
     assert spent.input_tokens == 2 * 120  # the malformed answer was paid for too
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -34,13 +35,13 @@ def test_every_finished_run_has_a_self_contained_report(fakes, fake_context):
     page = _page(result.run_dir)
     assert not re.search(r'(src|href)="(https?:)?//', page), "the report must not need a network"
     assert "a ball falls" in page and "free fall" in page and "Keyframe moments" in page
-    candidates = [c["id"] for r in result.rounds for c in r["candidates"]]
+    candidates = [c.id for r in result.rounds for c in r.candidates]
     filmstrips = re.findall(r'alt="filmstrip of (r\d\dc\d)" src="data:image/jpeg;base64,', page)
     assert filmstrips == candidates
     assert 'alt="score and cumulative cost per round" src="data:image/png;base64,' in page
     assert '<video controls loop muted src="data:video/mp4;base64,' in page
     for rnd in result.rounds:
-        assert rnd["decision"]["reason"] in page
+        assert rnd.decision.reason in page
     assert page.count('class="violated">violated<') >= 1  # rule verdicts are listed
     assert (Path(result.run_dir) / "rounds" / "record.json").is_file()
 
@@ -96,8 +97,8 @@ def test_kinema_trace_prints_the_decision_tree(fakes, fake_context):
     out = res.stdout
     assert f"run {result.run_id}" in out and "completed" in out
     for rnd in result.rounds:
-        assert f"round {rnd['index']}" in out
-        assert f"decision: {rnd['decision']['action']} ({rnd['decision']['reason']})" in out
+        assert f"round {rnd.index}" in out
+        assert f"decision: {rnd.decision.action} ({rnd.decision.reason})" in out
     assert "judgement r01c0: score 0.4" in out and "violated: gravity" in out
     assert "backend.video scripted" in out and "finished stop:" in out
 
@@ -133,6 +134,21 @@ def test_demo_report_renders_in_headless_chromium(tmp_path):
     # Rendered images (filmstrips, keyframes, plot) make many distinct colours; text alone few.
     colours = len(np.unique(shot.reshape(-1, 3) // 8, axis=0))
     assert colours > 500, colours
+
+
+def test_one_duration_everywhere(fakes, tmp_path):
+    """The CLI's summary, result.json, report.html and `kinema trace` show the same seconds."""
+    res = CliRunner().invoke(app, ["run", "a ball falls", "--out", str(tmp_path), "--duration",
+                                   "1", "--planner", "fixed", "--keyframes", "blank", "--video",
+                                   "scripted", "--judge", "scripted", "--refiner", "echo"])
+    assert res.exit_code == 0, res.output
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    seconds = json.loads((run_dir / "result.json").read_text())["ledger"]["seconds"]
+    shown = f"{seconds:.1f} s"
+    assert f"generations, {shown}" in res.stdout
+    assert shown in (run_dir / "report.html").read_text()
+    traced = CliRunner().invoke(app, ["trace", str(run_dir)]).stdout.splitlines()[0]
+    assert f"completed · {shown} ·" in traced
 
 
 def test_each_violation_is_drawn_on_the_video_where_it_happens(tmp_path):

@@ -12,6 +12,7 @@ A factory may declare the `Resources` its backend needs (a class attribute `reso
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from tools.errors import KinemaError, UnknownBackendError
+from tools.errors import BadInputError, KinemaError, UnknownBackendError
 from tools.schema import (
     ROLES,
     Candidate,
@@ -172,7 +173,7 @@ class Registry:
             if isinstance(factory, str):
                 factory = _import_factory(factory)
                 self._factories[(role, scheme)] = factory
-            backend = factory(model, **options)
+            backend = _construct(factory, role, spec, model, options)
             self._instances[key] = backend
             return backend
 
@@ -205,6 +206,29 @@ class Registry:
                 if role in ROLES and scheme and (role, scheme) not in self._factories:
                     self._factories[(role, scheme)] = ep.value
             self._loaded_entry_points = True
+
+
+def _construct(factory: Factory, role: str, spec: str, model: str | None,
+               options: dict[str, Any]) -> Any:
+    """`factory(model, **options)`, an option it does not take refused by name."""
+    from pydantic import ValidationError
+
+    try:
+        return factory(model, **options)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "?"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if first.get("type") == "extra_forbidden":
+            message = "not an option of this backend"
+        raise BadInputError(f"invalid option {role}.{key} for {role} backend {spec!r}: "
+                            f"{message}") from None
+    except TypeError as exc:
+        unexpected = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        if unexpected is None:
+            raise
+        raise BadInputError(f"invalid option {role}.{unexpected[1]}: {role} backend {spec!r} "
+                            "takes no such option") from None
 
 
 def _check_role(role: str) -> None:

@@ -28,6 +28,7 @@ from tools.errors import BackendUnavailable, KinemaError
 from tools.jsonrepair import extract_json
 from tools.redact import redact_text
 from tools.schema import Ledger
+from tools.telemetry import bare_model, model_call, provider_name, record_usage
 
 # litellm fetches a remote price map at import unless told otherwise; tools may be used without
 # `agent`, so this module sets it too (a user's own choice wins).
@@ -180,9 +181,13 @@ class LLMClient:
         ]
         spent = Ledger()
         for attempt in range(self.options.max_repairs + 1):
-            response = self._complete(messages, schema, spent)
-            spent = spent + usage_cost(response)
-            self._annotate_span(response, spent)
+            with self._model_call() as span:
+                response = self._complete(messages, schema, spent)
+                cost = usage_cost(response)
+                record_usage(span, response, input_tokens=cost.input_tokens,
+                             output_tokens=cost.output_tokens)
+                span.set_attribute("kinema.cost.usd", cost.usd)
+            spent = spent + cost
             text = answer_text(response)
             try:
                 return parse_answer(schema, text), spent
@@ -251,20 +256,13 @@ class LLMClient:
         return KinemaError(f"{self.model} rejected the request ({type(exc).__name__}: "
                            f"{_short(exc)}): {self.instead}")
 
-    def _annotate_span(self, response: Any, spent: Ledger) -> None:
-        """GenAI semantic-convention attributes on the span the agent opened around the call."""
-        from opentelemetry import trace
-
-        span = trace.get_current_span()
-        span.set_attributes({
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": self.provider,
-            "gen_ai.request.model": self.model,
-            "gen_ai.response.model": str(getattr(response, "model", "") or self.model),
-            "gen_ai.usage.input_tokens": spent.input_tokens,
-            "gen_ai.usage.output_tokens": spent.output_tokens,
-            "kinema.cost.llm_usd": spent.usd,
-        })
+    def _model_call(self) -> Any:
+        """The GenAI span of one completion (its retries are events on it)."""
+        return model_call("chat", bare_model(self.model, self.provider),
+                          provider_name(self.provider), attributes={
+                              "gen_ai.output.type": "json",
+                              "gen_ai.request.temperature": self.options.temperature,
+                              "gen_ai.request.max_tokens": self.options.max_tokens})
 
 
 def with_retries(options: LLMOptions, fn: Any, *,

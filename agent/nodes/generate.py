@@ -1,8 +1,9 @@
 """generate: one candidate video per `Send` branch; a fan-out is several branches at once.
 
-The controller sets how many candidates a round has (`state.fan_out`) and `route_candidates`
-sends one branch per candidate. Each branch is its own LangGraph task, so with a checkpointer a
-finished candidate is saved the moment it is done and a resumed run never generates it again.
+The controller sets how many candidates a round has (`state.candidates_per_round`) and
+`route_candidates` sends one branch per candidate. Each branch is its own LangGraph task, so
+with a checkpointer a finished candidate is saved the moment it is done and a resumed run never
+generates it again.
 Generators that cannot run side by side (`parallel_ok = False`, e.g. one GPU pipeline) take turns
 through a lock, so a fan-out on them is a sequence of branches rather than a crowd.
 
@@ -41,7 +42,7 @@ _turns_lock = threading.Lock()
 
 def make_job(state: RunState, index: int) -> GenerationJob:
     """The job of candidate `index` of the current round; its seed is the round's seed + index."""
-    req = state.request
+    req = state.req
     return GenerationJob(
         candidate_id=f"r{state.round:02d}c{index}",
         round=state.round,
@@ -61,8 +62,9 @@ def route_candidates(state: RunState) -> list[Send]:
     """One `generate` branch per candidate of the round (JSON payloads keep checkpoints plain)."""
     return [
         Send("generate", CandidateTask(run_id=state.run_id, run_dir=state.run_dir,
-                                       job=make_job(state, i)).model_dump(mode="json"))
-        for i in range(state.fan_out)
+                                       job=make_job(state, i),
+                                       options=state.options).model_dump(mode="json"))
+        for i in range(state.candidates_per_round)
     ]
 
 

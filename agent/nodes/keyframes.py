@@ -20,7 +20,7 @@ def _key(t: float) -> float:
 def keyframes(state: RunState, ctx: Context) -> dict[str, Any]:
     assert state.plan is not None, "keyframes runs after plan"
     known = {_key(k.t): k for k in state.keyframes}
-    wanted = [s for s in state.keyframe_specs if s.t <= state.request.duration_s]
+    wanted = [s for s in state.keyframe_specs if s.t <= state.req.duration_s]
     missing = [s for s in wanted if _key(s.t) not in known]
     rendered: list[Keyframe] = []
     ledger = state.ledger
@@ -29,12 +29,12 @@ def keyframes(state: RunState, ctx: Context) -> dict[str, Any]:
         out_dir = round_dir(state.run_dir, state.round) / "keyframes"
         count = {"kinema.count": len(missing)}
         key = journal.key_of(generator.spec, ctx.options.get("keyframes", {}), state.plan,
-                             missing, state.request, state.round)
+                             missing, state.req, state.round)
         plan = state.plan
         with backend_call(state, "keyframes", generator.spec, **count) as s:
             rendered, reused = journal.once(
                 state.run_dir, f"r{state.round:02d}-keyframes", key, list[Keyframe],
-                lambda: generator.render(plan, missing, state.request, out_dir),
+                lambda: generator.render(plan, missing, state.req, out_dir),
                 files=lambda made: [k.image for k in made])
             s.set_attribute("kinema.reused", reused)
             cost = sum((k.cost for k in rendered), Ledger())

@@ -16,10 +16,10 @@ from agent.state import RunState, ShotPlan
 @node("plan")
 def plan(state: RunState, ctx: Context) -> dict[str, Any]:
     planner = resolve(ctx, "planner")
-    key = journal.key_of(planner.spec, ctx.options.get("planner", {}), state.request)
+    key = journal.key_of(planner.spec, ctx.options.get("planner", {}), state.req)
     with backend_call(state, "planner", planner.spec) as span:
         shot, reused = journal.once(state.run_dir, "plan", key, ShotPlan,
-                                    lambda: planner.plan(state.request))
+                                    lambda: planner.plan(state.req))
         span.set_attribute("kinema.reused", reused)
         record_cost(span, shot.cost)
     tracing.event("plan", {
@@ -33,12 +33,12 @@ def plan(state: RunState, ctx: Context) -> dict[str, Any]:
         "prompt": shot.generator_prompt,
         "keyframe_specs": sorted(shot.keyframes, key=lambda k: k.t),
         "round": 1,
-        "seed": state.request.seed,
+        "seed": state.req.seed,
         "ledger": charge(state.ledger, shot.cost),
         "started_at": time.time(),
         "strategy": "initial",
     }
     first = state.model_copy(update=update)
-    update["fan_out"] = first_round_candidates(first, ctx)
+    update["candidates_per_round"] = first_round_candidates(first, ctx)
     update["round_start"] = update["ledger"]
     return update

@@ -39,7 +39,7 @@ def next_round(state: RunState, decision: Decision) -> dict[str, Any]:
         "round": state.round + 1,
         "round_start": state.ledger,
         "strategy": decision.strategy or policy.REFINE,
-        "fan_out": max(1, decision.candidates),
+        "candidates_per_round": max(1, decision.candidates),
         "candidates": [],
         "verdicts": [],
     }

@@ -21,6 +21,7 @@ from tools.diffusers_runtime import (
 from tools.errors import BadInputError
 from tools.media import sha256_file
 from tools.schema import Keyframe, KeyframeSpec, Ledger, RunRequest, ShotPlan
+from tools.telemetry import model_call
 
 TEXT_TO_IMAGE = {"FluxPipeline", "StableDiffusion3Pipeline", "StableDiffusionXLPipeline",
                  "StableDiffusionPipeline"}
@@ -76,9 +77,11 @@ class DiffusersKeyframes:
         if self.options.max_sequence_length:
             kwargs["max_sequence_length"] = self.options.max_sequence_length
         pipe = self.pipe
-        with metered(self._device) as spent:
-            image = pipe(**kwargs, generator=generator_for(self._device, request.seed + index)
-                         ).images[0]
+        seed = request.seed + index
+        with model_call("generate_content", self.model, "diffusers", remote=False, attributes={
+                "gen_ai.output.type": "image", "gen_ai.request.seed": seed}), \
+                metered(self._device) as spent:
+            image = pipe(**kwargs, generator=generator_for(self._device, seed)).images[0]
         wall, gpu = spent()
         path = out_dir / f"kf_{spec.t:07.3f}.png"
         image.save(path, format="PNG")

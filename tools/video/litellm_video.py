@@ -27,10 +27,18 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from tools.errors import BackendUnavailable, BadInputError, KinemaError
-from tools.llm import LLMOptions, _litellm, permanent_errors, require_keys, with_retries
+from tools.llm import (
+    LLMOptions,
+    _litellm,
+    permanent_errors,
+    provider_of,
+    require_keys,
+    with_retries,
+)
 from tools.media import sha256_file
 from tools.redact import redact_text
 from tools.schema import Candidate, GenerationJob, Ledger
+from tools.telemetry import bare_model, model_call, provider_name
 
 # USD per second of video, matched on the longest key contained in the model name.
 DEFAULT_PRICES: dict[str, float] = {
@@ -93,15 +101,21 @@ class LiteLLMVideo:
         seconds = self.options.seconds or max(1, round(job.duration_s))
         request = self._request(job, seconds)
         ticket = JobTicket(out_path, self.model, request)
-        video_id = ticket.load()
-        if video_id is None or not self._still_known(video_id):
-            video_id = self._submit(request)
-            ticket.save(video_id)
-        else:
-            _span_event("reattach", {"video_id": video_id})
-        self._wait(video_id, started)
-        content = self._call("video_content", video_id=video_id)
-        _write_bytes(out_path, bytes(content))
+        provider = provider_of(self.model)
+        with model_call("generate_content", bare_model(self.model, provider),
+                        provider_name(provider), attributes={
+                            "gen_ai.output.type": "video", "kinema.video.seconds": seconds,
+                            "kinema.video.size": request["size"]}) as span:
+            video_id = ticket.load()
+            if video_id is None or not self._still_known(video_id):
+                video_id = self._submit(request)
+                ticket.save(video_id)
+            else:
+                _span_event("reattach", {"video_id": video_id})
+            span.set_attribute("gen_ai.response.id", video_id)
+            self._wait(video_id, started)
+            content = self._call("video_content", video_id=video_id)
+            _write_bytes(out_path, bytes(content))
         usd = seconds * price_per_second(self.model, self.options.prices)
         return Candidate(id=job.candidate_id, round=job.round, video=str(out_path), seed=job.seed,
                          backend=self.spec, prompt=job.prompt, sha256=sha256_file(out_path),
