@@ -4,8 +4,9 @@ Everything is read back from the batch folder (each item's `item.json` and its r
 `result.json` and `trace.jsonl`), so the summary is the same whichever session, worker or machine
 ran an item, and rewriting it never changes a run. Per item it gives the best score with its
 physics and adherence (adherence is empty where the judge did not measure it), the stop reason,
-what was spent, and `video_calls`: the video-generator spans in the run's trace, which equal the
-ledger's `generations` when nothing was paid twice.
+what was spent, and `video_calls`: the video-generator calls the run's trace records (the lost
+attempts of a killed run included), which equal the ledger's `generations` when nothing was paid
+twice.
 
 The page is one self-contained file (inline CSS and SVG): the distribution of scores, of cost
 and of stop reasons, the failures grouped by cause, and a table per category linking every run's
@@ -30,7 +31,7 @@ from typing import Any
 
 from agent.batch_item import item_folder, read_record
 from agent.rundir import RESULT_FILE, write_json_atomic
-from agent.tracing import read_spans
+from agent.tracing import attributes_of, read_spans
 from tools.prompt_sets import PromptItem
 
 SUMMARY_JSON = "summary.json"
@@ -86,7 +87,14 @@ def _best_candidate(result: dict[str, Any], best: dict[str, Any]) -> dict[str, A
 
 
 def _video_calls(run_dir: Path) -> int:
-    return sum(1 for span in read_spans(run_dir) if span.get("name") == "backend.video")
+    """Video-generator calls the trace records: each call's span, plus the attempts a kill cut
+    short that the next call recorded as lost (their own spans died with the process)."""
+    calls = 0
+    for span in read_spans(run_dir):
+        calls += span.get("name") == "backend.video"
+        calls += sum(int(attributes_of(e).get("count", 0)) for e in span.get("events", [])
+                     if e.get("name") == "kinema.lost_attempts")
+    return calls
 
 
 def summarise(out: Path, items: list[PromptItem], manifest: dict[str, Any],
