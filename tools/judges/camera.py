@@ -191,19 +191,34 @@ def _block_means(grey: np.ndarray, grid: int = 8) -> np.ndarray:
     return grey[:, :h, :w].reshape(count, grid, h // grid, grid, w // grid).mean(axis=(2, 4))
 
 
+def _aligned_change(grey: np.ndarray, reach: int = 2) -> np.ndarray:
+    """Mean absolute difference of each frame from the next at the small shift that matches
+    them best: a shaking camera over texture changes every pixel from frame to frame, yet
+    shifted back the two frames agree; across a cut they do not at any shift."""
+    count, height, width = grey.shape
+    core = grey[:, reach : height - reach, reach : width - reach]
+    best = np.full(count - 1, np.inf, dtype=np.float32)
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            moved = grey[1:, reach + dy : height - reach + dy, reach + dx : width - reach + dx]
+            best = np.minimum(best, np.abs(moved - core[:-1]).mean(axis=(1, 2)))
+    return best
+
+
 def find_cuts(small: np.ndarray, min_shot: int = 8) -> list[int]:
     """Indices of frames that start a new shot.
 
-    A cut changes the whole picture at once: the difference between consecutive frames jumps
-    far above the clip's usual change, and either their grey-level histograms disagree or
-    nearly every part of the picture changed. Motion, flicker and compression change a
-    picture gradually, or only in part. Shots shorter than
+    A cut changes the whole picture at once: the difference between consecutive frames (at the
+    small shift that matches them best, so shake does not count) jumps far above the clip's
+    usual change, and either their grey-level histograms disagree or nearly every part of
+    the picture changed, or the jump is far above anything else in the clip. Motion, flicker
+    and compression change a picture gradually, or only in part. Shots shorter than
     `min_shot` frames are joined to their neighbour (nothing can be judged on them).
     """
     if len(small) < 2 * min_shot:
         return []
     grey = small.astype(np.float32).mean(axis=3)
-    change = np.abs(np.diff(grey, axis=0)).mean(axis=(1, 2))
+    change = _aligned_change(grey)
     typical = float(np.median(change))
     hists = [np.histogram(g, bins=32, range=(0, 255))[0] / g.size for g in grey]
     blocks = _block_means(grey)
@@ -215,7 +230,7 @@ def find_cuts(small: np.ndarray, min_shot: int = 8) -> list[int]:
             continue
         overlap = float(np.minimum(hists[i], hists[i + 1]).sum())
         everywhere = float(np.mean(np.abs(blocks[i + 1] - blocks[i]) > 8.0))
-        if overlap < 0.8 or everywhere > 0.6:
+        if overlap < 0.8 or everywhere > 0.6 or c > max(10.0, 10.0 * local):
             cuts.append(i + 1)
     kept: list[int] = []
     for cut in cuts:

@@ -65,6 +65,7 @@ from tools.schema import Ledger, RuleVerdict, ShotPlan, Verdict
 
 MIN_FRAMES = 8
 MAX_SALIENT = 4  # bodies followed at most: a clip's subjects, not its scenery's flicker
+MIN_SHOT_S = 1.0  # a shot of an edited clip shorter than this is not judged
 SALIENT_SHARE = 0.3
 
 
@@ -250,7 +251,14 @@ def _judge_shots(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side
     weighted = total = 0.0
     for a, b in itertools.pairwise(bounds):
         data: dict[str, Any] = {"t0": rnd(a / fps), "t1": rnd(b / fps)}
-        rules, coverage = _judge_shot(frames[a:b], fps, shot_plan, max_side, scale, data)
+        if (b - a) / fps < MIN_SHOT_S:
+            # The scenery of so short a shot is what its few frames share: a body that rests
+            # through most of them is taken for scenery, and its remains for a moving body.
+            data["unreliable_reason"] = (f"a shot of {(b - a) / fps:.2f} s is too short to "
+                                         "tell the bodies from the scenery")
+            rules, coverage = [], None
+        else:
+            rules, coverage = _judge_shot(frames[a:b], fps, shot_plan, max_side, scale, data)
         shots.append(data)
         seconds = (b - a) / fps
         weighted += (coverage or 0.0) * seconds
