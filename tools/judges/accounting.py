@@ -389,10 +389,12 @@ def leaves_support(s: Stretch, gravity: float | None, tol: float) -> float | Non
 
 
 def _slope(s: Stretch) -> bool:
-    """Sideways acceleration that keeps pace with the vertical: rolling down an incline."""
+    """Sideways acceleration that keeps pace with a downward one: rolling down an incline.
+    (A body that does not speed up downward at all is no evidence of an incline.)"""
     assert s.fx is not None and s.fy is not None
     sideways = abs(s.fx.accel)
-    return sideways > 0.35 * abs(s.fy.accel) and sideways > 4.0 * s.fx.accel_se
+    downward = s.fy.accel > 4.0 * s.fy.accel_se
+    return downward and sideways > 0.35 * abs(s.fy.accel) and sideways > 4.0 * s.fx.accel_se
 
 
 def classify_motion(s: Stretch, physics: Physics, gravity: float | None) -> Piece:

@@ -55,6 +55,47 @@ def flat_speedup(motion: TrackMotion) -> dict[str, float] | None:
     return worst
 
 
+def faster_rebounds(scene: Scene) -> list[dict[str, float]]:
+    """Bounces where the body leaves its support clearly faster than it arrived.
+
+    Read off the account: the speeds the flights on either side of a contact have there,
+    each measured from a whole flight, so only contacts between two well-measured flights
+    count. A real bounce returns at most as fast as it came (restitution <= 1); generated
+    bounces that gain height often show it here first, when the higher apex is out of view.
+    """
+    if scene.account is None:
+        return []
+    found = []
+    pieces = scene.account.pieces
+    for i in range(1, len(pieces) - 1):
+        before, contact, after = pieces[i - 1], pieces[i], pieces[i + 1]
+        same = before.track == contact.track == after.track
+        if not same or contact.kind != "contact" or "vy_before_px_s" not in contact.numbers:
+            continue
+        if not (_measured_flight(before) and _measured_flight(after)):
+            continue
+        arrive = contact.numbers["vy_before_px_s"]
+        leave = -contact.numbers["vy_after_px_s"]
+        if arrive > 0 and leave > 1.2 * arrive + 3.0 * _speed_error(before, after):
+            found.append({"track": contact.track, "t": rnd(0.5 * (contact.t0 + contact.t1)),
+                          "in_px_s": rnd(arrive), "out_px_s": rnd(leave),
+                          "ratio": rnd(leave / arrive)})
+    return found
+
+
+def _measured_flight(piece: Any) -> bool:
+    accel, se = piece.numbers.get("accel_px_s2"), piece.numbers.get("accel_se_px_s2")
+    return (piece.kind == "flight" and accel is not None and se is not None
+            and se < 0.15 * abs(accel) and piece.numbers.get("points", 0) >= 6)
+
+
+def _speed_error(before: Any, after: Any) -> float:
+    """A speed's error from its flight's: over a flight of duration T the speed at its end
+    is off by about the acceleration's error times T."""
+    return max(before.numbers["accel_se_px_s2"] * (before.t1 - before.t0),
+               after.numbers["accel_se_px_s2"] * (after.t1 - after.t0))
+
+
 def growing_pairs(motion: TrackMotion) -> tuple[list[tuple[float, float]], list[tuple[Any, Any]]]:
     """The track's apexes (time, height above contact) and the successive pairs that grow."""
     apexes = apex_heights(motion.t, motion.y, motion.runs, motion.radius)
@@ -88,6 +129,16 @@ def check_energy(scene: Scene) -> RuleVerdict:
         return verdict(
             "energy", "violated", min(0.95, 0.65 + (ratio - 1.0)), evidence, (first[0], second[0])
         )
+    faster = faster_rebounds(scene)
+    scene.data["faster_rebounds"] = faster
+    if faster:
+        e = max(faster, key=lambda item: item["ratio"])
+        evidence = (f"object {e['track']} leaves the floor at {e['t']:.2f} s faster than it "
+                    f"hit it ({e['in_px_s']:.0f} -> {e['out_px_s']:.0f} px/s upward): a bounce "
+                    "gains energy")
+        return verdict("energy", "violated", min(0.9, 0.55 + (e["ratio"] - 1.0)), evidence,
+                       (e["t"], e["t"]), [{"track": e["track"], "t0": e["t"], "t1": e["t"],
+                                           "kind": "faster_rebound"}])
     speedups = [s for s in (flat_speedup(m) for m in scene.motions) if s]
     scene.data["flat_speedups"] = speedups
     if speedups:
