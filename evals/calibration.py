@@ -38,12 +38,11 @@ TYPE_RULES: dict[str, tuple[str, ...]] = {
 def judge_spec(spec: ClipSpec) -> dict[str, Any]:
     """Renders and judges one clip; returns the rule outcomes (picklable, for workers)."""
     from tools.judges.kinematics import judge_frames
-    from tools.schema import SceneSpec, ShotPlan
+    from tools.schema import ShotPlan
 
     frames, px_per_m = render_clip(spec)
     plan = ShotPlan(prompt="a ball bounces", generator_prompt="a ball bounces",
-                    phenomena=["free fall", "bounce"], px_per_m=px_per_m,
-                    scene=SceneSpec(scene="drop"))
+                    phenomena=["free fall", "bounce"], px_per_m=px_per_m)
     verdict = judge_frames(frames, FPS, plan)
     return {
         "violation": spec.violation,

@@ -15,8 +15,9 @@ from typing import Annotated
 
 import typer
 
+from tools.studio.describe import summary
 from tools.studio.laws import laws_for
-from tools.studio.planner import read_prompt
+from tools.studio.reader import read_scene
 
 VBENCH_SETS = ("Mechanics", "Material", "Thermotics")
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
@@ -42,9 +43,9 @@ def benchmark_prompts(root: Path) -> Iterator[tuple[str, str]]:
 
 def classify(prompt: str) -> tuple[str, str]:
     """The prompt's bin and what was found (the scene, or the first laws' ids)."""
-    reading = read_prompt(prompt)
-    if reading.scene is not None:
-        return "simulated", f"{reading.scene} ({reading.environment})"
+    scene = read_scene(prompt)
+    if scene is not None:
+        return "simulated", summary(scene)
     laws = laws_for(prompt)
     if laws:
         return "laws_only", ", ".join(law.id for law in laws[:3])

@@ -1,9 +1,9 @@
 """`trajectory`: the tracked motion agrees with a simulated reference (Physics-IQ style).
 
-The reference rides on the plan: `plan.scene.params["reference"]`, or a note
-`"reference: {json}"`, holding either one object `{"t": [...], "x": [...], "y": [...]}` in
-video pixels (y down) and seconds, or a list of them. The comparison fits one scale and one
-offset (a camera placed differently), then measures what is left, relative to the motion's size.
+The reference rides on the plan as a note `"reference: {json}"`, holding either one object
+`{"t": [...], "x": [...], "y": [...]}` in video pixels (y down) and seconds, or a list of them.
+The comparison fits one scale and one offset (a camera placed differently), then measures what
+is left, relative to the motion's size.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def reference_paths(plan: ShotPlan | None) -> list[dict[str, np.ndarray]]:
     """The reference trajectories the plan carries, as arrays; [] when it carries none."""
     if plan is None:
         return []
-    raw: Any = plan.scene.params.get("reference") if plan.scene else None
+    raw: Any = None
     for note in plan.notes:
         if raw is None and note.startswith("reference:"):
             raw = json.loads(note.split(":", 1)[1])
