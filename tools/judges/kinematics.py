@@ -26,6 +26,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.errors import BadInputError
+from tools.judges.adherence import Adherence, run_score
+from tools.judges.adherence_tracking import adherence_for
 from tools.judges.checks import (
     CHECKS,
     RULE_TEXT,
@@ -127,14 +129,16 @@ def judge_frames(
     moving = [t for t in tracking.tracks if is_moving(t, diagonal, tracking.min_area)]
     base |= _tracking_measurements(tracking, moving, fps)
     reason = _unreliable_reason(tracking, moving, count)
+    busy = tracking.busy_frames > 0.3 * count
+    adherence = adherence_for(plan, None if busy else moving, fps, size, count, reason)
     if reason:
         extra = [frozen_video(plan, tracking.frame_change)] if not moving else []
-        return _unclear_verdict(reason, base, started, extra)
+        return _unclear_verdict(reason, base, started, extra, adherence)
     motions = [analyse_track(track, fps, diagonal) for track in moving]
     scene = Scene(tracking, motions, plan, fps, size, count, base)
     wanted = [r for r in CHECKS if r != "trajectory" or reference_paths(plan)]
     rules = [CHECKS[rule_id](scene) for rule_id in wanted]
-    return _verdict(rules, base, started)
+    return _verdict(rules, base, started, adherence)
 
 
 def _unreliable_reason(tracking: Tracking, moving: list[Track], count: int) -> str | None:
@@ -214,15 +218,19 @@ def physics_score(rules: list[RuleVerdict]) -> float:
     return base * penalty
 
 
-def _verdict(rules: list[RuleVerdict], data: dict[str, Any], started: float) -> Verdict:
+def _verdict(rules: list[RuleVerdict], data: dict[str, Any], started: float,
+             adherence: Adherence | None = None) -> Verdict:
     score = physics_score(rules)
     seconds = time.perf_counter() - started
     data["judge_seconds"] = rnd(seconds)
+    if adherence is not None:
+        data["adherence"] = adherence.measurements
     return Verdict(
         judge="kinematics",
-        score=score,
+        score=run_score(score, adherence.score if adherence else None),
         physics=score,
-        adherence=None,
+        adherence=adherence.score if adherence else None,
+        adherence_checks=adherence.checks if adherence else [],
         rules=rules,
         measurements=data,
         cost=Ledger(seconds=seconds),
@@ -230,7 +238,8 @@ def _verdict(rules: list[RuleVerdict], data: dict[str, Any], started: float) -> 
 
 
 def _unclear_verdict(
-    reason: str, data: dict[str, Any], started: float, known: list[RuleVerdict] | None = None
+    reason: str, data: dict[str, Any], started: float, known: list[RuleVerdict] | None = None,
+    adherence: Adherence | None = None,
 ) -> Verdict:
     """Every rule unclear, at low confidence, for the one reason the tracking failed.
 
@@ -243,7 +252,7 @@ def _unclear_verdict(
         for rule_id in RULE_TEXT
         if rule_id != "trajectory"
     ]
-    return _verdict(rules, data, started)
+    return _verdict(rules, data, started, adherence)
 
 
 def _tracking_measurements(tracking: Tracking, moving: list[Track], fps: float) -> dict[str, Any]:
