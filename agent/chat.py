@@ -4,8 +4,11 @@ Type what you want; Kinema shows its plan (phenomena, laws, rules, keyframe mome
 waits — a LangGraph `interrupt` in the graph built with `approve_plan=True` — until you approve,
 edit or cancel it. Progress is printed round by round, then a summary. A later message ("make the
 bounce lower") refines the last result: a new run whose prompt carries the previous prompt and
-the feedback, linked to the run it refines. The conversation is saved after every turn in
-`<out>/chat.json`, so `kinema chat --resume` continues it after a restart.
+the feedback, and whose scene is the last one changed as the feedback asks (a lower bounce lowers
+the bounciness, "make it two balls" adds one); the chat says what it changed and what it could
+not apply, and a revision that changes nothing the generator sees is not run. The conversation
+is saved after every turn in `<out>/chat.json`, so `kinema chat --resume` continues it after a
+restart.
 
 It reads lines plainly when stdin is not a terminal, so it can be driven (and tested) through a
 pipe, and it keeps its output readable at 80 columns.
@@ -37,10 +40,12 @@ from agent.events import (
 )
 from agent.nodes.approve import PlanCancelled
 from agent.rundir import write_json_atomic
-from agent.state import Budget, RunRequest, RunResult, ShotPlan, Verdict
+from agent.state import Budget, RunRequest, RunResult, SceneSpec, ShotPlan, Verdict
 from tools.base import registry
 from tools.errors import BadInputError, KinemaError
 from tools.schema import ROLES
+from tools.studio.describe import summary
+from tools.studio.revise import revise
 
 SESSION_FILE = "chat.json"
 WIDTH = 80
@@ -72,6 +77,8 @@ class Turn(BaseModel):
     score: float | None = None
     stop_reason: str = ""
     video: str | None = None
+    scene: SceneSpec | None = Field(None, description="The run's studio scene, which feedback "
+                                    "revises.")
     at: float = Field(default_factory=time.time)
 
 
@@ -179,9 +186,13 @@ class Chat:
 
         parent = self.session.last_result()
         prompt = refined_prompt(parent.prompt, text) if parent else text
-        if parent:
-            self.console.print(f"[dim]refining run {parent.run_id}:[/] {escape(prompt)}")
         request = _request(prompt, self.request)
+        if parent:
+            scene = self.revised_scene(parent, text)
+            if scene is False:
+                return True
+            request = request.model_copy(update={"scene": scene or None})
+            self.console.print(f"[dim]refining run {parent.run_id}:[/] {escape(prompt)}")
         progress = Progress(self.console, show_plan=parent is not None)
         review = None if parent else self.review
         try:
@@ -198,12 +209,37 @@ class Chat:
         summarize(self.console, result)
         return True
 
+    def revised_scene(self, parent: Turn, text: str) -> SceneSpec | Literal[False] | None:
+        """Feedback applied to the last run's scene; says what changed and what could not.
+
+        False when nothing would change what the generator is given: the studio's video draws
+        only the scene, so feedback it cannot apply is not run (a text-to-video model would
+        still see the revised words, so for it the run goes ahead).
+        """
+        if parent.scene is None:
+            return None
+        revision = revise(parent.scene, text)
+        if revision.applied:
+            self.console.print("[green]scene revised:[/] " + escape("; ".join(revision.applied)))
+        if revision.not_applied:
+            self.console.print("[yellow]could not apply to the scene:[/] "
+                               + escape("; ".join(revision.not_applied)))
+        if revision.changed:
+            return revision.scene
+        video = registry.resolve("video", self.context().video)
+        if getattr(video, "needs_scene", False):
+            self.console.print("[yellow]nothing to change:[/] the studio draws only the scene, "
+                               "and this feedback changes nothing in it; not run. Try e.g. "
+                               "'make the bounce lower', 'make it two balls', 'on the moon'.")
+            return False
+        return parent.scene
+
     def _record(self, text: str, result: RunResult, parent: Turn | None) -> None:
         self.session.turns.append(Turn(
             message=text, prompt=result.prompt, parent_run_id=parent.run_id if parent else None,
             run_id=result.run_id, run_dir=result.run_dir, status=result.status,
             score=result.best.score if result.best else None, stop_reason=result.stop_reason,
-            video=result.final_video))
+            video=result.final_video, scene=result.plan.scene if result.plan else None))
         self.session.fresh = False
         self.save()
 
@@ -354,17 +390,21 @@ class Progress:
         tag = f"[bold]round {event.round}[/] "
         if isinstance(event, PlanReady) and self.show_plan:
             plan = event.plan
+            left_out = plan.scene.ignored if plan.scene else []
             return (f"[bold]plan[/] {escape(', '.join(plan.phenomena) or 'no known phenomena')}; "
                     f"{len(plan.rules)} rules; keyframes at "
-                    + ", ".join(f"{k.t:.2f}s" for k in plan.keyframes))
+                    + ", ".join(f"{k.t:.2f}s" for k in plan.keyframes)
+                    + (f"\n[yellow]the scene leaves out:[/] {escape(', '.join(left_out))}"
+                       if left_out else ""))
         if isinstance(event, CandidateReady):
             c = event.candidate
             return tag + (f"{c.id} [red]failed[/]: {escape(c.error)}" if c.error
                           else f"{c.id} generated")
         if isinstance(event, VerdictReady):
             v = event.verdict
-            bad = f" · [red]violated: {escape(', '.join(v.violations))}[/]" if v.violations else ""
-            return tag + f"{event.candidate_id} score {v.score:.2f}{bad}"
+            wrong = v.violations + v.adherence_violations
+            bad = f" · [red]violated: {escape(', '.join(wrong))}[/]" if wrong else ""
+            return tag + f"{event.candidate_id} score {v.score:.2f} ({score_parts(v)}){bad}"
         if isinstance(event, DecisionMade):
             d = event.decision
             colour = "green" if d.action == "continue" else "cyan"
@@ -386,7 +426,14 @@ def show_plan(console: Console, plan: ShotPlan, budget: Budget) -> None:
     for k in plan.keyframes:
         console.print(f"  • {k.t:5.2f}s {escape(k.event)} {escape(k.description)}".rstrip())
     if plan.scene is None:
-        console.print("[yellow]the studio cannot simulate this; a real generator can[/]")
+        why = next((n for n in plan.notes if "cannot simulate" in n), "")
+        console.print("[yellow]the studio cannot simulate this; a real generator can[/]"
+                      + (f"\n  {escape(why)}" if why else ""))
+    else:
+        console.print(f"[bold]scene[/]      {escape(summary(plan.scene))}")
+        if plan.scene.ignored:
+            console.print(f"[yellow]left out[/]   {escape(', '.join(plan.scene.ignored))} "
+                          "(the studio's scene does not show these)")
     caps = budget.model_dump(exclude_none=True)
     console.print("[bold]budget[/]     " + (", ".join(
         f"{k.removeprefix('max_')}={v}" for k, v in caps.items()) or "no caps"))
@@ -395,14 +442,17 @@ def show_plan(console: Console, plan: ShotPlan, budget: Budget) -> None:
 def summarize(console: Console, result: RunResult) -> None:
     """Scores per round, cost, stop reason and where the video is."""
     table = Table(title=f"run {result.run_id}", title_justify="left", width=WIDTH)
-    for column in ("round", "score", "violations", "decision"):
+    for column in ("round", "score", "physics", "adherence", "violations", "decision"):
         table.add_column(column)
     for rnd in result.rounds:
-        scores = [c["score"] or 0.0 for c in rnd["candidates"]]
-        violations = sorted({v for c in rnd["candidates"] for v in c["violations"]})
+        top: dict[str, Any] = max(rnd["candidates"], key=lambda c: c["score"] or 0.0,
+                                  default={})
+        violations = sorted({v for c in rnd["candidates"]
+                             for v in c["violations"] + c.get("adherence_violations", [])})
         decision = rnd.get("decision") or {}
-        table.add_row(str(rnd["index"]), f"{max(scores, default=0):.2f}",
-                      ", ".join(violations) or "-", str(decision.get("reason", "")))
+        table.add_row(str(rnd["index"]), _num(top.get("score")), _num(top.get("physics")),
+                      _num(top.get("adherence")), ", ".join(violations) or "-",
+                      str(decision.get("reason", "")))
     console.print(table)
     led = result.ledger
     best = f"{result.best.score:.2f} ({result.best.candidate})" if result.best else "-"
@@ -412,10 +462,21 @@ def summarize(console: Console, result: RunResult) -> None:
     console.print(f"report: {escape(str(Path(result.run_dir) / 'report.html'))}")
 
 
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def score_parts(verdict: Verdict) -> str:
+    """How the score was formed: physics, times adherence when the judge measured it."""
+    if verdict.adherence is None:
+        return f"physics {verdict.physics:.2f}"
+    return f"physics {verdict.physics:.2f} × adherence {verdict.adherence:.2f}"
+
+
 def show_verdict(console: Console, verdict: Verdict, title: str) -> None:
-    console.print(f"[bold]{escape(title)}[/]: physics {verdict.physics:.2f}, "
-                  f"score {verdict.score:.2f}")
-    for r in verdict.rules:
+    console.print(f"[bold]{escape(title)}[/]: score {verdict.score:.2f} = "
+                  f"{score_parts(verdict)}")
+    for r in [*verdict.rules, *verdict.adherence_checks]:
         colour = {"followed": "green", "violated": "red"}.get(r.status, "yellow")
         console.print(f"  • {escape(r.id)} [{colour}]{r.status}[/] "
                       f"({r.confidence:.2f}) {escape(r.evidence)}")

@@ -160,9 +160,12 @@ class _Progress:
 def _describe(node: str, update: dict[str, Any]) -> str:
     if node == "plan" and update.get("plan") is not None:
         plan = update["plan"]
+        left_out = plan.scene.ignored if plan.scene else []
         return (f"[bold]plan[/]      {', '.join(plan.phenomena) or 'no known phenomena'}; "
                 f"{len(plan.rules)} rules; keyframes at "
-                + ", ".join(f"{k.t:.2f}s" for k in plan.keyframes))
+                + ", ".join(f"{k.t:.2f}s" for k in plan.keyframes)
+                + (f"\n[yellow]left out[/]  {', '.join(left_out)} (not in the studio's scene)"
+                   if left_out else ""))
     if node == "keyframes":
         return f"[bold]keyframes[/] {len(update.get('keyframes', []))} ready"
     if node == "generate":
@@ -171,8 +174,9 @@ def _describe(node: str, update: dict[str, Any]) -> str:
                                                for c in cands)
     if node == "judge":
         return "[bold]judge[/]     " + "; ".join(
-            f"score {v.score:.2f}" + (f", violated: {', '.join(v.violations)}"
-                                      if v.violations else "")
+            f"score {v.score:.2f} ({_parts(v)})"
+            + (f", violated: {', '.join(v.violations + v.adherence_violations)}"
+               if v.violations or v.adherence_violations else "")
             for v in update.get("verdicts", []))
     if node in ("decide", "refine") and update.get("decision") is not None:
         d = update["decision"]
@@ -189,13 +193,18 @@ def _summary(result: RunResult) -> None:
     table.add_column("round", justify="right")
     table.add_column("keyframes", justify="right")
     table.add_column("score", justify="right")
+    table.add_column("physics", justify="right")
+    table.add_column("adherence", justify="right")
     table.add_column("violations")
     table.add_column("decision")
     for rnd in result.rounds:
-        scores = [c["score"] or 0.0 for c in rnd["candidates"]]
-        violations = sorted({v for c in rnd["candidates"] for v in c["violations"]})
+        top: dict[str, Any] = max(rnd["candidates"], key=lambda c: c["score"] or 0.0,
+                                  default={})
+        violations = sorted({v for c in rnd["candidates"]
+                             for v in c["violations"] + c.get("adherence_violations", [])})
         decision = rnd["decision"] or {}
-        table.add_row(str(rnd["index"]), str(rnd["keyframes"]), f"{max(scores, default=0):.2f}",
+        table.add_row(str(rnd["index"]), str(rnd["keyframes"]), _num(top.get("score")),
+                      _num(top.get("physics")), _num(top.get("adherence")),
                       ", ".join(violations) or "-",
                       f"{decision.get('action', '')} ({decision.get('reason', '')})")
     out.print(table)
@@ -209,11 +218,23 @@ def _summary(result: RunResult) -> None:
     out.print(f"result: {Path(result.run_dir) / 'result.json'}")
 
 
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _parts(verdict: Verdict) -> str:
+    """How a verdict's score was formed."""
+    if verdict.adherence is None:
+        return f"physics {verdict.physics:.2f}"
+    return f"physics {verdict.physics:.2f} × adherence {verdict.adherence:.2f}"
+
+
 def _verdict_table(verdict: Verdict, title: str) -> None:
-    table = Table(title=f"{title}: physics {verdict.physics:.2f}", title_justify="left")
+    table = Table(title=f"{title}: score {verdict.score:.2f} = {_parts(verdict)}",
+                  title_justify="left")
     for col in ("rule", "status", "confidence", "span", "evidence"):
         table.add_column(col)
-    for r in verdict.rules:
+    for r in [*verdict.rules, *verdict.adherence_checks]:
         span = f"{r.span[0]:.2f}-{r.span[1]:.2f}s" if r.span else "-"
         colour = {"followed": "green", "violated": "red"}.get(r.status, "yellow")
         table.add_row(r.id, f"[{colour}]{r.status}[/]", f"{r.confidence:.2f}", span, r.evidence)

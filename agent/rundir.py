@@ -80,7 +80,9 @@ def round_summary(it: Iteration) -> dict[str, Any]:
                 "seed": c.seed,
                 "score": v.score if v else None,
                 "physics": v.physics if v else None,
+                "adherence": v.adherence if v else None,
                 "violations": v.violations if v else [],
+                "adherence_violations": v.adherence_violations if v else [],
                 "error": c.error,
             }
             for c, v in zip(it.candidates, _pad(it.verdicts, len(it.candidates)), strict=True)

@@ -167,6 +167,8 @@ class RunResult(BaseModel):
     budget: Budget
     backends: dict[str, str]
     run_dir: str
+    plan: ShotPlan | None = Field(None, description="The plan, its scene included (`plan.scene` "
+                                  "null when the studio could not simulate the prompt).")
     final_video: str | None = None
     target: float | None = None
     error: str | None = None
