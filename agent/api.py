@@ -194,7 +194,9 @@ async def astream(prompt: str, **kwargs: Any) -> AsyncIterator[RunEvent]:
 def judge_video(
     path: str | os.PathLike[str], prompt: str | None = None, judge: str = "kinematics"
 ) -> Verdict:
-    """Judges any video file; with a prompt, the rules the planner derives from it are checked.
+    """Judges any video file; with a prompt, the rules the planner derives from it are checked
+    and the video's adherence to the prompt's scene is measured (`verdict.adherence`, None
+    without a prompt or when the studio cannot read a scene from it).
 
     The video's scale is unknown, so measured rates are compared scale-free.
 
@@ -210,7 +212,7 @@ def judge_video(
     plan: ShotPlan | None = None
     if prompt is not None:
         planner = registry.resolve("planner", "studio")
-        plan = planner.plan(_request(prompt)).model_copy(update={"px_per_m": None, "scene": None})
+        plan = planner.plan(_request(prompt)).model_copy(update={"px_per_m": None})
     backend = registry.resolve("judge", judge)
     verdict: Verdict = backend.judge(video, plan)
     return verdict

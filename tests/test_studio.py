@@ -53,7 +53,7 @@ def test_steel_rebounds_lower_than_rubber_and_bounces_decay():
 
 
 def test_table_roll_off_is_a_projectile_after_the_edge():
-    sim = simulate_spec(SceneSpec(bodies=[BodySpec(on="table", action="rolled")],
+    sim = simulate_spec(SceneSpec(bodies=[BodySpec(on="table", action="rolled", off_edge=True)],
                                   fixtures=[FixtureSpec(kind="table", height_m=0.8)]))
     edge, contact = events(sim, "edge")[0], events(sim, "contact")[0]
     track = sim.tracks["ball"]

@@ -101,6 +101,8 @@ class BodySpec(BaseModel):
                                             "along the motion, like dominoes), stack, wall "
                                             "(bricks), cradle (touching, hanging).")
     target: str | None = Field(None, description="The name of the body group it moves into.")
+    off_edge: bool = Field(False, description="It goes over the edge of the fixture it starts "
+                           "on (rolls off a table); False: it stays on it.")
 
     @field_validator("material")
     @classmethod

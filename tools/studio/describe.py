@@ -84,7 +84,7 @@ def _motifs_of(b: BodySpec) -> list[str]:
     if b.on == "steps":
         return ["steps"]
     if b.on == "table" and b.action in ("pushed", "rolled"):
-        return ["roll" if round_ else "slide", "edge"]
+        return ["roll" if round_ else "slide", *(["edge"] if b.off_edge else [])]
     if b.action in ("pushed", "rolled"):
         return ["roll" if round_ else "slide"]
     if b.action in ("dropped", "released") and b.on not in ("tank", "bowl"):
@@ -141,7 +141,8 @@ def _verb(spec: SceneSpec, b: BodySpec) -> str:
     if b.on in ("tank", "bowl"):
         return f"is let go in a {b.on} of water"
     if b.on == "table" and b.action in ("pushed", "rolled"):
-        return ("rolls" if round_ else "slides") + " along a table and off its edge"
+        return ("rolls" if round_ else "slides") + " along a table" + (
+            " and off its edge" if b.off_edge else "")
     if b.action == "dropped":
         onto = next((f" onto a {f.kind}" for f in spec.fixtures if f.kind in ("table", "ramp",
                                                                               "bowl", "tank")),

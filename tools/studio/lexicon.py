@@ -157,7 +157,8 @@ FIXTURES: dict[str, str] = {
 ACTIONS: dict[str, str] = {}
 for _action, _forms in {
     "dropped": ("drop", "drops", "dropped", "dropping", "fall", "falls", "fell", "falling",
-                "bounce", "bounces", "bounced", "bouncing", "plummet", "plummets", "let go"),
+                "bounce", "bounces", "bounced", "bouncing", "rebound", "rebounds", "rebounding",
+                "plummet", "plummets", "let go"),
     "thrown": ("throw", "throws", "threw", "thrown", "throwing", "toss", "tosses", "tossed",
                "tossing", "lob", "lobbed", "hurl", "hurled", "pitch", "pitched", "fling", "flung",
                "kick", "kicks", "kicked", "kicking", "bat", "batted", "serve", "served"),
@@ -172,10 +173,10 @@ for _action, _forms in {
     "released": ("release", "releases", "released", "releasing", "swing", "swings", "swung",
                  "swinging", "sink", "sinks", "sank", "sinking", "float", "floats", "floating",
                  "topple", "topples", "toppled", "toppling", "tumble",
-                 "tumbles", "oscillate", "oscillates", "bob", "bobs", "bobbing", "hang", "hangs",
-                 "hanging", "suspended"),
+                 "tumbles", "oscillate", "oscillates", "bob", "bobs", "bobbing"),
     "rest": ("placed", "put", "set", "sits", "sit", "rests", "rest", "resting", "stand", "stands",
-             "standing", "lies", "lying", "stationary"),
+             "standing", "lies", "lying", "stationary", "hang", "hangs", "hanging", "suspended",
+             "held", "holds", "positioned", "balanced"),
 }.items():
     for _form in _forms:
         ACTIONS[_form] = _action
@@ -234,7 +235,8 @@ FILLER = frozenset({
     "displaying", "displays", "demonstrating", "demonstrates", "captured", "capturing",
     "depicting", "depicts", "revealing", "illustrating", "highlighting", "emphasizing", "video",
     "clip", "scene", "shot", "footage", "view", "camera", "static", "realistic", "cinematic",
-    "close", "up", "close-up", "slow", "motion", "slow-motion", "still", "each", "other",
+    "no", "not", "close", "up", "close-up", "slow", "motion", "slow-motion", "still", "each",
+    "other",
     "another", "one", "some", "all", "own", "which", "who", "whose", "where", "how", "what",
     "upon", "over", "under", "across", "along", "through", "down", "out", "around", "toward",
     "towards", "against", "surface", "side", "top", "bottom", "middle", "end", "front",

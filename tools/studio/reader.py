@@ -38,13 +38,31 @@ MATERIAL_WORDS: dict[str, str] = {
 }
 COLOUR_WORDS = set(COLORS) | {"colorful", "colourful", "multicolored", "multicoloured"}
 AGENT_WORDS = set(lx.AGENTS) | {"grabber", "tool", "machine", "launcher", "catapult",
-                                "cannon", "bat", "club", "racket", "racquet", "cue", "stick",
+                                "cannon", "bat", "club", "racket", "racquet", "cue",
                                 "paddle", "player", "golfer", "bowler", "pitcher", "kicker"}
 PLACE_WORDS = {"floor", "ground"}
-DEFORMING = ("squeez", "compress", "crush", "melt", "stretch", "tear", "torn", "shatter",
-             "break", "broke", "crack", "pour", "deflat", "inflat", "dissolv", "burn", "bend",
-             "fold", "crumpl", "splash", "spill", "explod", "pop")
+# Events rigid bodies cannot show: deforming, breaking, flowing, heating, marking a surface.
+# A prompt about one of these has no studio scene.
+DEFORMING = re.compile(
+    r"(?<![a-z])(squeez|compress|crush|melt|stretch|shatter|deflat|dissolv|crumpl|inflating|"
+    r"splash|spill|explod|transform|temperature|heat|boil|freez|evapor|condens|steam|engrav|"
+    r"dispers|leak|ooz|ignit)\w*|(?<![a-z])(tear|tears|tore|torn|break|breaks|broke|broken|"
+    r"crack|cracks|cracked|pour|pours|poured|pouring|burn|burns|burned|burning|bend|bends|"
+    r"bent|fold|folds|folded|pop|pops|popped|write|writes|writing|written|draw|draws|drawing|"
+    r"rub|rubs|rubbed|rubbing|scratch\w*|smear\w*|carve\w*|cut|cuts|cutting|slice\w*|"
+    r"chop\w*|mix|mixes|mixed|mixing|stir\w*|spread\w*|drip\w*|glow\w*)(?![a-z])")
+PASSIVE = {"is", "are", "was", "were", "being", "been", "be", "gets", "get", "got"}
+GENERIC = {"block", "ball", "cube", "box", "sphere", "piece"}
+PLURAL_VERBS = {"roll", "fall", "bounce", "are", "slide", "drop", "collide", "move", "swing",
+                "hit", "knock", "tumble", "float", "sink"}
+DEFINITE = {"the", "this", "that", "it", "these", "those"}
+NOUN_ADJUNCTS = {"dog", "toy", "play", "kid's", "kids", "child's", "bouncing", "elastic",
+                 "round", "shiny", "smooth", "solid", "hard", "new", "old", "plain", "simple",
+                 "regular", "standard", "ordinary", "little", "single", "smiley"}
 UNITS = r"(m|meters?|metres?|cm|centimet(?:er|re)s?|mm|ft|feet|foot)"
+NOT_RIGID_NOUNS = {w for w in lx.NOT_RIGID if " " not in w} | {
+    "liquid", "water", "tea", "juice", "milk", "beer", "wine", "oil", "acid", "vinegar",
+    "moisture", "air", "smoke", "fog", "mist", "droplet", "droplets", "foam", "sauce"}
 
 
 @dataclass
@@ -81,6 +99,7 @@ class Reading:
 
     def __init__(self, prompt: str) -> None:
         text = prompt.lower().replace("’", "'").replace("-", " ").replace("&", " and ")
+        text = re.sub(r"(?<!newton)'s\b", "", text)  # "the ball's bounce": the ball
         self.prompt = prompt
         self.tokens = TOKEN.findall(text)
         self.used: set[int] = set()
@@ -131,18 +150,29 @@ def read(prompt: str, duration_s: float = 4.0) -> tuple[SceneSpec | None, list[s
     _numbers(r)
     _mentions(r)
     _special_setups(r)
-    if any(w.startswith(DEFORMING) and not (r.view == "top" and w.startswith("break"))
-           for w in r.tokens):
+    deforming = {m.group(0) for m in DEFORMING.finditer(" ".join(r.tokens))}
+    if deforming - ({"break", "breaks"} if r.view == "top" else set()):
         return None, ignored_words(r, everything=True)
     _groups(r)
     _fixtures(r)
     _verbs(r)
     _hits(r)
     _connect(r)
-    if not r.groups:
+    if not r.groups or not any(_moves(r, g) for g in r.groups):
+        # Nothing the studio can move is set moving: a still stand-in for the prompt's real
+        # subject would be a substitute, not a simulation.
         return None, ignored_words(r, everything=True)
     spec = _spec(r, duration_s)
     return spec, spec.ignored
+
+
+def _moves(r: Reading, g: Group) -> bool:
+    """Whether the group is set moving (by a verb, a hit, a link or water to float in)."""
+    acting = [a for s, a in g.actions if a not in ("rest",)]
+    collide = g.count >= 2 and any(w.startswith(("collid", "collision")) for w in r.tokens)
+    return bool(acting or g.hits or g.head_on or g.on in ("tank", "bowl") or collide
+                or g.mods.get("link") or any(x.body == g.name for x in r.links)
+                or (r.view == "top" and g is r.groups[0]))
 
 
 # ---- reading steps --------------------------------------------------------------------------
@@ -198,7 +228,8 @@ def _lexicon_index() -> list[tuple[tuple[str, ...], str, str, bool]]:
             words = tuple(key.replace("-", " ").split())
             entries.append((words, key, what, False))
             # Fixtures are named in the singular ("slides" is a verb far more often).
-            for form in _plural_forms(words[-1]) if what == "thing" else ():
+            plural = what == "thing" or key in ("ramp", "table", "shelf", "tank", "bowl")
+            for form in _plural_forms(words[-1]) if plural else ():
                 entries.append(((*words[:-1], form), key, what, True))
     return sorted(entries, key=lambda e: -len(e[0]))
 
@@ -224,11 +255,22 @@ def _mentions(r: Reading) -> None:
             continue
         found.append(Mention(key, what, i, i + len(words), plural))
         i += len(words)
+    skip: set[int] = set()
     for k, m in enumerate(found):
         nxt = found[k + 1] if k + 1 < len(found) else None
-        if nxt is not None and nxt.start == m.end and m.what == "thing" and (
-                m.key in MATERIAL_WORDS):
-            continue  # "stone ball", "marble floor": a material, read with the modifiers
+        if k in skip:
+            continue
+        follows = r.word(m.end)
+        if m.what == "thing" and m.key in COLORS and (
+                follows in MATERIAL_WORDS or follows in COLOUR_WORDS or follows in lx.SIZES
+                or (nxt is not None and nxt.start == m.end)):
+            continue  # "an orange inflatable ball", "an orange block": the colour
+        if nxt is not None and nxt.start == m.end and m.what == "thing":
+            if m.key in MATERIAL_WORDS:
+                continue  # "stone ball", "marble floor": a material, read with the modifiers
+            if nxt.what == "thing" and nxt.key in GENERIC:
+                m.end = nxt.end  # "a domino block" is a domino
+                skip.add(k + 1)
         r.mentions.append(m)
 
 
@@ -256,10 +298,13 @@ def _modifiers(r: Reading, m: Mention) -> dict[str, Any]:
     """Words before a noun that describe it: count, size, colour, material, arrangement."""
     mods: dict[str, Any] = dict(m.mods)
     i = m.start - 1
-    while i >= 0 and m.start - i <= 7:
+    while i >= 0 and m.start - i <= 8:
         w = r.word(i)
-        if w in CLAUSE_END or w == ",":
+        if w in CLAUSE_END:
             break
+        if w == ",":  # "a small, elastic ball": adjectives listed with commas
+            i -= 1
+            continue
         if not _modifier(r, i, w, mods):
             break
         i -= 1
@@ -277,15 +322,17 @@ def _modifier(r: Reading, i: int, w: str, mods: dict[str, Any]) -> bool:
         mods.setdefault("arrangement", lx.ARRANGEMENTS[w])
     elif w in lx.SIZES:
         mods.setdefault("size", lx.SIZES[w])
+    elif w in MATERIAL_WORDS:
+        mods.setdefault("material", MATERIAL_WORDS[w])
     elif w in lx.HEAVY or w in lx.LIGHT:
         mods.setdefault("weight", "heavy" if w in lx.HEAVY else "light")
     elif w in COLOUR_WORDS:
         if w in COLORS:
             mods.setdefault("colours", []).insert(0, w)
-    elif w in MATERIAL_WORDS:
-        mods.setdefault("material", MATERIAL_WORDS[w])
     elif w in ORDINALS:
         mods.setdefault("ordinal", ORDINALS[w])
+    elif w in NOUN_ADJUNCTS:
+        pass  # "a dog ball", "a toy car": what it is for, not what it is
     elif w not in ARTICLES and w not in ("of", "and") and w not in GROUP_NOUNS:
         return False
     r.use(i)
@@ -294,8 +341,8 @@ def _modifier(r: Reading, i: int, w: str, mods: dict[str, Any]) -> bool:
 
 def _groups(r: Reading) -> None:
     """Body mentions become groups; a later "the ball" is the ball already met."""
-    for m in r.mentions:
-        if m.what != "thing":
+    for m in list(r.mentions):
+        if m.what != "thing" or m.group >= 0:
             continue
         mods = _modifiers(r, m)
         r.use(*range(m.start, m.end))
@@ -303,6 +350,16 @@ def _groups(r: Reading) -> None:
         if same is not None:
             same.mods.update({k: v for k, v in mods.items() if k not in same.mods})
             m.group = r.groups.index(same)
+            continue
+        colours = mods.get("colours") or []
+        if len(colours) == 2 and not m.plural and r.word(m.end) in PLURAL_VERBS:
+            # "a blue and yellow tennis ball roll": two balls, one of each colour.
+            for colour in colours:
+                one = {**mods, "colours": [colour]}
+                extra = Mention(m.key, "thing", m.start, m.end, group=len(r.groups))
+                r.mentions.append(extra)
+                r.groups.append(Group(m.key, _group_name(r, m.key, one), m.start, 1, one))
+            m.group = extra.group
             continue
         count = int(mods.get("count") or (lx.USUAL_COUNT.get(m.key, 3) if m.plural else 1))
         name = str(mods.get("name") or _group_name(r, m.key, mods))
@@ -315,8 +372,11 @@ def _antecedent(r: Reading, m: Mention, mods: dict[str, Any]) -> Group | None:
     if "ordinal" in mods or ("count" in mods and not any(g.key == m.key and g.count ==
                                                         mods["count"] for g in r.groups)):
         return None
+    definite = r.word(m.start - 1) in DEFINITE and "count" not in mods
     for g in r.groups:
-        if g.key != m.key:
+        # "the ball" after "a tennis ball" is that tennis ball.
+        head = definite and (g.key.split()[-1] == m.key.split()[-1] or g.key.endswith(m.key))
+        if g.key != m.key and not head:
             continue
         if "material" in mods and g.mods.get("material") not in (None, mods["material"]):
             continue
@@ -353,7 +413,8 @@ def _fixtures(r: Reading) -> None:
         k = m.start - 1
         while r.word(k) in MATERIAL_WORDS or r.word(k) in COLOUR_WORDS or r.word(k) in (
                 "wooden", "long", "short", "tall", "high", "low", "wide", "flat", "hard",
-                "smooth", "solid", "inclined", "sloped", "steep", "gentle"):
+                "smooth", "solid", "inclined", "sloped", "steep", "gentle", "shallow", "deep",
+                "small", "large", "big", "light", "colored", "coloured", "plain", "white"):
             r.use(k)
             k -= 1
         fixture = r.fixtures.setdefault(kind, FixtureSpec(kind=kind))  # type: ignore[arg-type]
@@ -363,7 +424,7 @@ def _fixtures(r: Reading) -> None:
         group = _body_before(r, m.start)
         if group is not None and group.on is None and _puts_on(prep, kind):
             group.on = kind
-            if prep in ("off", "from") and kind == "table":
+            if prep in ("off", "from") and kind in ("table", "ramp"):
                 group.actions.append((1, "edge"))
 
 
@@ -377,7 +438,8 @@ def _preposition(r: Reading, i: int) -> str:
                       or re.fullmatch(r"\d+(?:\.\d+)?", r.word(k)) or r.word(k) in (
                           "m", "cm", "degree", "degrees", "meter", "meters", "metre")):
         k -= 1
-    if r.word(k) == "of" and r.word(k - 1) in ("top", "edge", "end", "side"):
+    if r.word(k) == "of" and r.word(k - 1) in ("top", "edge", "end", "side", "surface",
+                                                   "bottom", "middle"):
         k -= 2
         while r.word(k) in ARTICLES:
             k -= 1
@@ -452,31 +514,48 @@ def _verbs(r: Reading) -> None:
         if group is None:
             continue
         r.use(i, i + 1 if r.word(i + 1) in ("down", "over", "off", "go", "away") else -1)
-        strength = 1 if w.startswith("bounc") or w in ("hang", "hangs", "hanging",
-                                                         "suspended") else 2
+        # Bounces, and words of rest, give way to any verb that says how the motion starts.
+        strength = 1 if w.startswith("bounc") or action == "rest" else 2
         if w in lx.HITS:
             group.hits = True
             strength = 0
-        for g in [group, *_listed_with(r, group, i, verbs)]:
+        for g in [group, *_listed_with(r, group, i, verbs), *_listed_after(r, group, i, verbs)]:
             g.actions.append((strength, action))
+
+
+def _listed_after(r: Reading, group: Group, i: int, verbs: list[int]) -> list[Group]:
+    """After an agent's verb, the other bodies listed with its object ("the ball and block")."""
+    first = _first_after(r, group, i)
+    if first > 10**5:
+        return []
+    _, b = r.clause_of(i)
+    end = min([v for v in verbs if v > first] + [b])
+    return [g for g in r.groups if g is not group and first < _first_after(r, g, i) < end]
 
 
 def _listed_with(r: Reading, group: Group, i: int, verbs: list[int]) -> list[Group]:
     """Groups named earlier in the same sentence with no verb of their own before `i`."""
     a, _ = r.clause_of(i)
     here = _last_mention(r, group, i)
-    return [g for g in r.groups if g is not group and a <= _last_mention(r, g, i) < here
+    return [g for g in r.groups if g is not group and a <= _last_mention(r, g, i) <= here
             and not any(_last_mention(r, g, i) < v < i for v in verbs)]
 
 
 def _verb_subject(r: Reading, i: int) -> Group | None:
+    """The body a verb speaks of: the last body named before it, unless something the studio
+    cannot move (water, a person's hand) is named in between and is the verb's own subject;
+    after an agent ("a player kicks the ball"), the body named after it."""
     a, b = r.clause_of(i)
     agent = max((k for k in range(a, i) if r.word(k) in AGENT_WORDS), default=-1)
+    soft = max((k for k in range(a, i) if r.word(k) in NOT_RIGID_NOUNS), default=-1)
     before = _body_before(r, i)
-    if before is not None and _last_mention(r, before, i) > agent:
+    if before is not None and _last_mention(r, before, i) > max(agent, soft):
         return before
+    if soft > agent or r.word(i - 1) in PASSIVE or r.word(i - 2) in PASSIVE:
+        return None  # the verb's subject is not a body the studio knows
+    # Active, its subject a person, a tool or something unknown: it acts on the body after it.
     after = [g for g in r.groups if i < _first_after(r, g, i) < b]
-    return min(after, key=lambda g: _first_after(r, g, i)) if after else before
+    return min(after, key=lambda g: _first_after(r, g, i)) if after else None
 
 
 def _first_after(r: Reading, g: Group, i: int) -> int:
@@ -496,7 +575,7 @@ def _hits(r: Reading) -> None:
         if mover is None or not targets:
             continue
         target = min(targets, key=lambda g: _first_after(r, g, i))
-        if mover.target is None and target.first > mover.first:
+        if mover.target is None:
             mover.target = target.name
             mover.hits = True
             r.use(i)
@@ -586,6 +665,8 @@ def _spec(r: Reading, duration_s: float) -> SceneSpec:
     bodies = [_body(r, g) for g in r.groups]
     if bounce is not None:
         bodies = [b.model_copy(update={"bounciness": bounce}) for b in bodies]
+    if r.view == "top" and bodies[0].action == "rest":
+        bodies[0] = bodies[0].model_copy(update={"action": "pushed"})  # the cue ball is struck
     lead = next((k for k, b in enumerate(bodies) if b.action != "rest"), 0)
     bodies[lead] = bodies[lead].model_copy(update=_quantities(r, bodies[lead].action))
     bodies = _split_pairs(r, bodies)
@@ -621,7 +702,11 @@ def _body(r: Reading, g: Group) -> BodySpec:
         action = "pushed"
     if action == "rest" and g.on in ("tank", "bowl"):
         action = "released"
+    off_edge = any(a == "edge" for _, a in g.actions) or (
+        g.on == "table" and action in ("rolled", "pushed") and any(
+            w in r.tokens for w in ("edge", "falls", "fall", "falling", "drops", "tumbles")))
     return BodySpec(
+        off_edge=off_edge and g.on is not None,
         name=g.name, kind=thing.kind, count=g.count, material=material,  # type: ignore[arg-type]
         colour=colours[0] if colours else None,
         size_m=round(size, 4) if "size" in mods else None,
@@ -633,6 +718,8 @@ def _action(r: Reading, g: Group, kind: str) -> str:
     """The group's motion: its strongest verb; a body driven into another without a motion
     verb rolls (a ball) or is pushed; one leaving a table's edge rolls or slides off it."""
     moves = [a for s, a in sorted(g.actions, key=lambda x: -x[0]) if a != "edge"]
+    if any(a != "rest" for a in moves):
+        moves = [a for a in moves if a != "rest"]
     round_ = kind in ("ball", "disc")
     if any(a == "edge" for _, a in g.actions):
         return "rolled" if round_ else "pushed"
@@ -660,9 +747,11 @@ def _quantities(r: Reading, action: str) -> dict[str, Any]:
         elif quantity == "distance" and action in ("dropped", "thrown", "launched") and (
                 0 < value <= 30) and "table" not in r.fixtures:
             out.setdefault("height_m", value)
-    fast = any(w in r.tokens for w in ("fast", "quickly", "forcefully", "hard", "rapidly",
-                                       "powerful", "strongly"))
+    fast_words = ("fast", "quickly", "forcefully", "hard", "rapidly", "powerful", "strongly",
+                  "forceful", "powerfully")
+    fast = any(w in r.tokens for w in fast_words)
     slow = any(w in r.tokens for w in ("slowly", "gently", "softly", "lightly"))
+    r.use(*[i for i, w in enumerate(r.tokens) if w in fast_words])
     if "speed_m_s" not in out and action in ("thrown", "pushed", "rolled", "launched") and (
             fast or slow):
         base = {"thrown": 4.0, "launched": 6.0, "rolled": 1.5, "pushed": 2.5}[action]

@@ -263,6 +263,8 @@ def run_along(cast: Cast) -> Parts:
     spec, lead, g = cast.spec, cast.lead, cast.g
     if lead.kind == "domino" and lead.count > 1:
         return domino_run(cast)
+    if lead.on == "table" and not lead.off_edge:
+        return along_table(cast)
     on_table = lead.on == "table"
     top = (c.fixture(spec, "table").height_m or 0.8) if on_table else 0.0
     movers = cast.all_movers()
@@ -300,6 +302,30 @@ def run_along(cast: Cast) -> Parts:
     if spec.fixture("wall") and not cast.resting:
         wall_x = 0.6 if not on_table else 1.2
     surfaces += named_wall(cast, wall_x) or [backstop(wall_x)]
+    return parts(bodies + others, surfaces)
+
+
+def along_table(cast: Cast) -> Parts:
+    """Movers rolled or pushed along a long table top that they stay on; what rests on the
+    table waits ahead of them, what rests elsewhere stands on the floor past the table."""
+    spec, lead, g = cast.spec, cast.lead, cast.g
+    top = c.fixture(spec, "table").height_m or 0.8
+    movers = cast.all_movers()
+    v = rolling_speed(movers[0], lead.speed_m_s, 0.9, 0.7, g)
+    bodies: list[Body] = []
+    x = -1.3
+    for k, p in enumerate(movers):
+        x -= 0 if k == 0 else (p.w + 0.12)
+        bodies.append(c.moving(p.at(x, top), v))
+    on_it = [grp for grp in cast.resting if grp[0].group.on in ("table", None)]
+    ahead = -1.3 + movers[0].w / 2 + 0.45
+    for group in on_it:
+        placed, ahead = c.place_group(group, ahead, top, arrangement=group[0].group.arrangement)
+        bodies += placed
+        ahead += 0.15
+    rest = Cast(spec, g, lead, cast.movers, [grp for grp in cast.resting if grp not in on_it])
+    others, end = rest_groups(rest, 1.4)
+    surfaces = [c.floor(x - 1, max(end, 1.4) + 1), c.table(min(x, -1.3) - 0.3, 1.0, top)]
     return parts(bodies + others, surfaces)
 
 
