@@ -10,6 +10,7 @@ from tools.judges.adherence import (
     Signature,
     TrackedBody,
     adherence_score,
+    asked_events,
     body_events,
     check_bodies,
     check_environment,
@@ -100,13 +101,23 @@ def test_counts_events_and_place_against_an_expectation():
     seen = signature([dropped()], SIZE, FPS)
     assert check_bodies(seen, one).status == "followed"
     assert check_bodies(seen, three).status == "violated"
-    assert check_events(seen, one).status == "followed"
-    missing = check_events(seen, _expected(rolled()))
+    assert check_events(seen, one, {"falls"}).status == "followed"
+    missing = check_events(seen, _expected(rolled()), {"travels"})
     assert missing.status == "violated" and "missing travels" in missing.evidence
     scene = SceneSpec(bodies=[BodySpec(action="dropped")])
     assert check_environment(seen, one, scene).status == "followed"
     moon = _expected(dropped(g=G_PX * 1.62 / 9.81, seconds=4.0))
     assert check_environment(seen, moon, scene).status == "violated"
+
+
+def test_the_prompt_asks_for_its_own_events_only():
+    drop = SceneSpec(bodies=[BodySpec(action="dropped")])
+    assert asked_events(drop) == {"falls"}  # a bounce may follow; the prompt did not ask
+    roll_off = SceneSpec(bodies=[BodySpec(on="table", action="rolled", off_edge=True)])
+    assert asked_events(roll_off) == {"travels", "falls"}
+    pins = SceneSpec(bodies=[BodySpec(name="ball", action="rolled", target="pin"),
+                             BodySpec(name="pin", kind="pin", count=10)])
+    assert asked_events(pins) == {"travels"}
 
 
 def test_a_straight_line_fall_between_keyframes_does_not_claim_another_planet():

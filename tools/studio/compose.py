@@ -157,8 +157,9 @@ def ramp(theta: float, length: float, x_foot: float = 0.0) -> tuple[Surface, flo
 
 
 def steps(count: int, rise: float, run: float) -> tuple[Surface, ...]:
-    """A staircase going down to the right and ending at x = 0: step k's top at (count-k)·rise."""
-    return tuple(Surface(f"step{k + 1}", "step", box(-(count - k) * run, 0.0, 0.0 if k == 0 else
+    """A staircase going down to the right and ending at x = 0: step k (from the top) spans
+    one run and stands (count - k) rises high."""
+    return tuple(Surface(f"step{k + 1}", "step", box(-(count - k) * run, 0.0,
                                                      -(count - k - 1) * run, (count - k) * rise),
                          "table_wood") for k in range(count))
 

@@ -187,7 +187,7 @@ HITS = ("hit", "hits", "strike", "strikes", "struck", "knock", "knocks", "knocke
         "slams", "bump", "bumps", "topple", "topples", "into", "towards", "toward", "at",
         "against", "onto")
 
-COUNTS = {"a pair of": 2, "a couple of": 2, "both": 2, "two": 2, "three": 3, "four": 4,
+COUNTS = {"one": 1, "a pair of": 2, "a couple of": 2, "both": 2, "two": 2, "three": 3, "four": 4,
           "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
           "twelve": 12, "fifteen": 15, "twenty": 20, "several": 3, "a few": 3, "many": 6}
 # A plural named without a number: how many there usually are.

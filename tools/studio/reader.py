@@ -100,6 +100,7 @@ class Reading:
     def __init__(self, prompt: str) -> None:
         text = prompt.lower().replace("’", "'").replace("-", " ").replace("&", " and ")
         text = re.sub(r"(?<!newton)'s\b", "", text)  # "the ball's bounce": the ball
+        text = text.replace("eachother", "each other")
         self.prompt = prompt
         self.tokens = TOKEN.findall(text)
         self.used: set[int] = set()
@@ -163,13 +164,16 @@ def read(prompt: str, duration_s: float = 4.0) -> tuple[SceneSpec | None, list[s
         # subject would be a substitute, not a simulation.
         return None, ignored_words(r, everything=True)
     spec = _spec(r, duration_s)
+    if all(b.action == "rest" for b in spec.bodies) and not spec.links:
+        return None, ignored_words(r, everything=True)
     return spec, spec.ignored
 
 
 def _moves(r: Reading, g: Group) -> bool:
     """Whether the group is set moving (by a verb, a hit, a link or water to float in)."""
     acting = [a for s, a in g.actions if a not in ("rest",)]
-    collide = g.count >= 2 and any(w.startswith(("collid", "collision")) for w in r.tokens)
+    collide = sum(h.count for h in r.groups) >= 2 and any(
+        w.startswith(("collid", "collision")) for w in r.tokens)
     return bool(acting or g.hits or g.head_on or g.on in ("tank", "bowl") or collide
                 or g.mods.get("link") or any(x.body == g.name for x in r.links)
                 or (r.view == "top" and g is r.groups[0]))
@@ -422,10 +426,14 @@ def _fixtures(r: Reading) -> None:
         if kind == "floor":
             continue
         group = _body_before(r, m.start)
-        if group is not None and group.on is None and _puts_on(prep, kind):
-            group.on = kind
-            if prep in ("off", "from") and kind in ("table", "ramp"):
-                group.actions.append((1, "edge"))
+        if group is None or not _puts_on(prep, kind):
+            continue
+        # "a red ball and a blue ball bouncing down stairs": both are on the stairs.
+        for g in [group, *_coordinated(r, group, m.start)]:
+            if g.on is None:
+                g.on = kind
+                if prep in ("off", "from") and kind in ("table", "ramp"):
+                    g.actions.append((1, "edge"))
 
 
 def _preposition(r: Reading, i: int) -> str:
@@ -530,7 +538,37 @@ def _listed_after(r: Reading, group: Group, i: int, verbs: list[int]) -> list[Gr
         return []
     _, b = r.clause_of(i)
     end = min([v for v in verbs if v > first] + [b])
-    return [g for g in r.groups if g is not group and first < _first_after(r, g, i) < end]
+    listed = []
+    for g in r.groups:
+        at = _first_after(r, g, i)
+        if g is group or not first < at < end:
+            continue
+        k = at - 1
+        while k > first and (r.word(k) in ARTICLES or r.word(k) in COLOUR_WORDS
+                             or r.word(k) in MATERIAL_WORDS or r.word(k) in lx.SIZES):
+            k -= 1
+        if r.word(k) in ("and", ","):  # joined to the object, not somewhere after it
+            listed.append(g)
+    return listed
+
+
+def _coordinated(r: Reading, group: Group, i: int) -> list[Group]:
+    """Groups named just before `group` and joined to it by "and" or a comma."""
+    found: list[Group] = []
+    k = _last_mention(r, group, i) - 1
+    while k >= 0:
+        while k >= 0 and (r.word(k) in ARTICLES or r.word(k) in COLOUR_WORDS or
+                          r.word(k) in MATERIAL_WORDS or r.word(k) in lx.SIZES):
+            k -= 1
+        if r.word(k) not in ("and", ","):
+            break
+        k -= 1
+        before = [m for m in r.mentions if m.what == "thing" and m.end - 1 == k and m.group >= 0]
+        if not before:
+            break
+        found.append(r.groups[before[0].group])
+        k = before[0].start - 1
+    return found
 
 
 def _listed_with(r: Reading, group: Group, i: int, verbs: list[int]) -> list[Group]:
@@ -665,6 +703,7 @@ def _spec(r: Reading, duration_s: float) -> SceneSpec:
     bodies = [_body(r, g) for g in r.groups]
     if bounce is not None:
         bodies = [b.model_copy(update={"bounciness": bounce}) for b in bodies]
+    bodies = _towards_each_other(r, bodies)
     if r.view == "top" and bodies[0].action == "rest":
         bodies[0] = bodies[0].model_copy(update={"action": "pushed"})  # the cue ball is struck
     lead = next((k for k, b in enumerate(bodies) if b.action != "rest"), 0)
@@ -766,9 +805,25 @@ def _quantities(r: Reading, action: str) -> dict[str, Any]:
     return out
 
 
+def _towards_each_other(r: Reading, bodies: list[BodySpec]) -> list[BodySpec]:
+    """Two moving groups "towards each other" or "head on": each targets the other."""
+    movers = [k for k, b in enumerate(bodies) if b.action != "rest"]
+    if len(movers) < 2 or not any(r.has(p) for p in ("each other", "one another", "head on")):
+        return bodies
+    a, b = movers[:2]
+    out = list(bodies)
+    out[a] = out[a].model_copy(update={"target": out[a].target or out[b].name})
+    out[b] = out[b].model_copy(update={"target": out[b].target or out[a].name})
+    return out
+
+
 def _split_pairs(r: Reading, bodies: list[BodySpec]) -> list[BodySpec]:
     """Two balls that collide are two groups: one rolls into the other (both, head on)."""
     collide = any(w.startswith(("collid", "collision")) or w == "crash" for w in r.tokens)
+    if collide and len(bodies) == 2 and all(b.count == 1 and b.action == "rest" for b in bodies):
+        # "a blue ball and a red ball collide": one rolls into the other.
+        return [bodies[0].model_copy(update={"action": "rolled", "target": bodies[1].name}),
+                bodies[1]]
     if len(bodies) != 1 or bodies[0].count != 2 or not collide or bodies[0].kind != "ball":
         return bodies
     b = bodies[0]
