@@ -297,7 +297,7 @@ def fall_rate(body: TrackedBody, height: int) -> tuple[float, bool] | None:
         if (y[k + 1:][t[k + 1:] <= t[k] + 0.15] > y[k] + r).any():
             continue  # still falling: a wobble, not the landing
         top = k
-        while top > 0 and y[top - 1] <= y[top] + 0.5:
+        while top > 0 and y[top - 1] < y[top] - 0.3:
             top -= 1  # back to where the descent began: the release, an apex, an edge
         drop, span = float(y[k] - y[top]), float(t[k] - t[top])
         if drop >= max(4 * r, 0.08 * height) and span > 0.05:
@@ -386,10 +386,11 @@ def check_bodies(seen: Signature, expected: Expected) -> RuleVerdict:
     off = outside(m, counts)
     if off == 0 and outside(b, at_once) == 0:
         return _verdict("adherence.bodies", "followed", 0.8, words)
-    if m < counts[0] and expected.ideal.touching >= 0.3 and m > 0:
-        # Bodies that move in contact (a toppling stack) merge into fewer blobs.
+    if expected.ideal.touching >= 0.3 and m > 0:
+        # Bodies that move in contact (a toppling stack) merge into fewer blobs, or break
+        # into more as they part.
         return _verdict("adherence.bodies", "unclear", 0.3,
-                        words + "; the bodies move touching, so blobs merge")
+                        words + "; the bodies move touching, so blobs merge and part")
     if (off >= 0.3 and abs(m - counts[0 if m < counts[0] else -1]) >= 1) or m == 0:
         return _verdict("adherence.bodies", "violated", min(0.9, 0.55 + off / 2), words)
     return _verdict("adherence.bodies", "unclear", 0.3, words)
@@ -410,7 +411,8 @@ def check_subjects(seen: Signature, expected: Expected) -> RuleVerdict:
         size = max(abs(v - float(np.median(logs))) for v in logs) if len(pairs) > 1 else 0.0
         # One body: its size against its own motion (the camera cancels out); several: their
         # sizes against each other.
-        extent = _ratio(seen.extent, ref.extent) if len(pairs) == 1 and seen.count == 1 else None
+        single = len(pairs) == 1 and seen.count == 1 and ref.count == 1
+        extent = _ratio(seen.extent, ref.extent) if single else None
         size = max(size, abs(math.log(extent)) if extent else 0.0)
         found.append((colour, size))
     if not found:
