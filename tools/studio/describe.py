@@ -124,7 +124,8 @@ def _verb(spec: SceneSpec, b: BodySpec) -> str:
     round_ = b.kind in ("ball", "disc")
     link = spec.link_of(b.name)
     if b.arrangement == "stack" and not round_:
-        return "stands in a leaning stack and topples" if b.action != "rest" else "stands stacked"
+        return ("stands in a leaning stack that topples" if b.action != "rest"
+                else "stands stacked")
     if b.kind == "domino" and b.count > 1:
         return ("stands in a row; the first is tipped over and knocks down the next, one after "
                 "another") if b.action != "rest" else "stands in a row"
@@ -139,7 +140,10 @@ def _verb(spec: SceneSpec, b: BodySpec) -> str:
     if b.on == "steps":
         return "bounces down a staircase"
     if b.on in ("tank", "bowl"):
-        return f"is let go in a {b.on} of water"
+        vessel = spec.fixture(b.on)
+        water = " of water" if vessel is not None and vessel.water_level_m else ""
+        return (f"is dropped into a {b.on}" if b.action == "dropped" else
+                f"is let go in a {b.on}") + water
     if b.on == "table" and b.action in ("pushed", "rolled"):
         return ("rolls" if round_ else "slides") + " along a table" + (
             " and off its edge" if b.off_edge else "")
@@ -149,7 +153,8 @@ def _verb(spec: SceneSpec, b: BodySpec) -> str:
                     "")
         return "is dropped" + onto
     if b.action in ("pushed", "rolled"):
-        return "rolls along the floor" if round_ else "is pushed along the floor"
+        return ("slides" if b.kind == "disc" else "rolls") + " along the floor" if round_ else (
+            "is pushed along the floor")
     return {"thrown": "is thrown", "launched": "is launched", "released": "is let go"}[b.action]
 
 

@@ -53,6 +53,8 @@ DEFORMING = re.compile(
     r"chop\w*|mix|mixes|mixed|mixing|stir\w*|spread\w*|drip\w*|glow\w*)(?![a-z])")
 PASSIVE = {"is", "are", "was", "were", "being", "been", "be", "gets", "get", "got"}
 GENERIC = {"block", "ball", "cube", "box", "sphere", "piece"}
+PREPOSITIONS = {"on", "onto", "off", "from", "down", "into", "in", "inside", "across", "along",
+                "atop", "over", "at", "to", "towards", "toward", "against", "up"}
 PLURAL_VERBS = {"roll", "fall", "bounce", "are", "slide", "drop", "collide", "move", "swing",
                 "hit", "knock", "tumble", "float", "sink"}
 DEFINITE = {"the", "this", "that", "it", "these", "those"}
@@ -110,6 +112,7 @@ class Reading:
         self.links: list[LinkSpec] = []
         self.environment = "earth"
         self.numbers: list[tuple[int, str, float]] = []  # (token, quantity, value)
+        self.no_hit: set[int] = set()  # words like "into" that drive nothing here
         self.view = "side"
 
     def word(self, i: int) -> str:
@@ -157,6 +160,7 @@ def read(prompt: str, duration_s: float = 4.0) -> tuple[SceneSpec | None, list[s
     _groups(r)
     _fixtures(r)
     _verbs(r)
+    _stacked(r)
     _hits(r)
     _connect(r)
     if not r.groups or not any(_moves(r, g) for g in r.groups):
@@ -415,10 +419,11 @@ def _fixtures(r: Reading) -> None:
             continue
         r.use(*range(m.start, m.end))
         k = m.start - 1
-        while r.word(k) in MATERIAL_WORDS or r.word(k) in COLOUR_WORDS or r.word(k) in (
-                "wooden", "long", "short", "tall", "high", "low", "wide", "flat", "hard",
-                "smooth", "solid", "inclined", "sloped", "steep", "gentle", "shallow", "deep",
-                "small", "large", "big", "light", "colored", "coloured", "plain", "white"):
+        # A fixture's own words the scene shows (a wooden table, a steep ramp); its colour or
+        # other material (an icy floor, a marble counter) it does not, so they are left out.
+        while r.word(k) in ("wooden", "wood", "long", "short", "tall", "high", "low", "wide",
+                            "flat", "hard", "solid", "inclined", "sloped", "steep", "gentle",
+                            "shallow", "deep", "small", "large", "big", "plain"):
             r.use(k)
             k -= 1
         fixture = r.fixtures.setdefault(kind, FixtureSpec(kind=kind))  # type: ignore[arg-type]
@@ -437,21 +442,28 @@ def _fixtures(r: Reading) -> None:
 
 
 def _preposition(r: Reading, i: int) -> str:
-    """The preposition governing the noun at i (skipping articles and adjectives)."""
-    k = i - 1
-    while k >= 0 and (r.word(k) in ARTICLES or r.word(k) in MATERIAL_WORDS or
-                      r.word(k) in lx.SIZES or r.word(k) in COLOUR_WORDS or
-                      r.word(k) in ("steep", "gentle", "shallow", "long", "short", "tall",
-                                    "high", "low", "wooden", "wide", "narrow", "inclined")
-                      or re.fullmatch(r"\d+(?:\.\d+)?", r.word(k)) or r.word(k) in (
-                          "m", "cm", "degree", "degrees", "meter", "meters", "metre")):
-        k -= 1
-    if r.word(k) == "of" and r.word(k - 1) in ("top", "edge", "end", "side", "surface",
-                                                   "bottom", "middle"):
-        k -= 2
-        while r.word(k) in ARTICLES:
+    """The preposition governing the noun at i, skipping articles, adjectives, numbers, "the
+    top of", and up to two words naming what kind of fixture it is (a fish tank, a swimming
+    pool)."""
+    k, unknown = i - 1, 0
+    while k >= 0:
+        w = r.word(k)
+        if w in PREPOSITIONS:
+            return w
+        if w in ARTICLES or w in MATERIAL_WORDS or w in lx.SIZES or w in COLOUR_WORDS or w in (
+                "steep", "gentle", "shallow", "long", "short", "tall", "high", "low", "wooden",
+                "wide", "narrow", "inclined", "m", "cm", "degree", "degrees", "meter", "meters",
+                "metre") or re.fullmatch(r"\d+(?:\.\d+)?", w):
             k -= 1
-    return r.word(k)
+        elif w == "of" and r.word(k - 1) in ("top", "edge", "end", "side", "surface", "bottom",
+                                              "middle"):
+            k -= 2
+        elif unknown < 2 and w.isalpha() and w not in lx.ACTIONS and w not in CLAUSE_END:
+            unknown += 1
+            k -= 1
+        else:
+            return w
+    return ""
 
 
 def _puts_on(prep: str, kind: str) -> bool:
@@ -527,7 +539,7 @@ def _verbs(r: Reading) -> None:
         if w in lx.HITS:
             group.hits = True
             strength = 0
-        for g in [group, *_listed_with(r, group, i, verbs), *_listed_after(r, group, i, verbs)]:
+        for g in [group, *_coordinated(r, group, i), *_listed_after(r, group, i, verbs)]:
             g.actions.append((strength, action))
 
 
@@ -571,14 +583,6 @@ def _coordinated(r: Reading, group: Group, i: int) -> list[Group]:
     return found
 
 
-def _listed_with(r: Reading, group: Group, i: int, verbs: list[int]) -> list[Group]:
-    """Groups named earlier in the same sentence with no verb of their own before `i`."""
-    a, _ = r.clause_of(i)
-    here = _last_mention(r, group, i)
-    return [g for g in r.groups if g is not group and a <= _last_mention(r, g, i) <= here
-            and not any(_last_mention(r, g, i) < v < i for v in verbs)]
-
-
 def _verb_subject(r: Reading, i: int) -> Group | None:
     """The body a verb speaks of: the last body named before it, unless something the studio
     cannot move (water, a person's hand) is named in between and is the verb's own subject;
@@ -605,11 +609,16 @@ def _first_after(r: Reading, g: Group, i: int) -> int:
 def _hits(r: Reading) -> None:
     """A body driven into another ("knocks down ten pins", "rolls into a second ball")."""
     for i, w in enumerate(r.tokens):
-        if w not in lx.HITS:
+        if w not in lx.HITS or i in r.no_hit:  # "stacked into a tower" hits nothing
             continue
         mover = _body_before(r, i)
         _, b = r.clause_of(i)
         targets = [g for g in r.groups if g is not mover and i < _first_after(r, g, i) < b]
+        after = r.word(i + 2) if r.word(i + 1) in ("down", "over", "into") else r.word(i + 1)
+        if mover is not None and after in ("it", "them") and not targets:
+            # "a ball knocks it down": it is the body named before the ball.
+            earlier = [g for g in r.groups if g is not mover and g.first < mover.first]
+            targets = earlier[-1:]
         if mover is None or not targets:
             continue
         target = min(targets, key=lambda g: _first_after(r, g, i))
@@ -628,6 +637,7 @@ def _hits(r: Reading) -> None:
 def _connect(r: Reading) -> None:
     """Links and arrangements the words imply: a pendulum hangs on a string, a wrecking ball
     swings, something on a spring bobs; dominoes stand in a line."""
+    _merge_bob(r)
     for g in r.groups:
         swings = any(r.word(k).startswith("swing") for k in range(len(r.tokens)))
         if g.mods.get("link") == "string" or g.key in ("pendulum", "pendulum bob", "bob",
@@ -671,6 +681,30 @@ def _phrases(r: Reading) -> float | None:
             if e is not None and bounce is None:
                 bounce = e
     return bounce
+
+
+def _stacked(r: Reading) -> None:
+    """"Four bricks are stacked into a tower": the group is a stack (and hits nothing)."""
+    for word in ("stacked", "piled"):
+        for i in r.find(word):
+            group = _body_before(r, i)
+            if group is not None and group.count > 1:
+                group.mods.setdefault("arrangement", "stack")
+                r.use(i, i + 1 if r.word(i + 1) in ("up", "into") else -1)
+                r.no_hit.add(i + 1)
+
+
+def _merge_bob(r: Reading) -> None:
+    """"A pendulum with a red bob" is one pendulum whose bob is red."""
+    pendulum = next((g for g in r.groups if g.key == "pendulum"), None)
+    bob = next((g for g in r.groups if g.key in ("bob", "pendulum bob")), None)
+    if pendulum is None or bob is None:
+        return
+    pendulum.mods.update({k: v for k, v in bob.mods.items() if k not in pendulum.mods})
+    k = r.groups.index(bob)
+    for m in r.mentions:
+        m.group = r.groups.index(pendulum) if m.group == k else m.group - (m.group > k)
+    r.groups.remove(bob)
 
 
 def _length(r: Reading) -> float | None:

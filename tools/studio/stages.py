@@ -476,7 +476,10 @@ def seesaw(cast: Cast) -> Parts:
 def tower(cast: Cast) -> Parts:
     """A stack of blocks: leaning past its base it topples when let go, straight it stands."""
     p0 = cast.lead_pieces[0]
-    lean = 0.3 * p0.w if cast.lead.action != "rest" else 0.0
+    # Each block set out far enough that the blocks above the bottom one have their centre of
+    # mass past its edge: a stack told to topple does.
+    lean = max(0.3, 1.1 / max(1, len(cast.lead_pieces) - 1)) * p0.w
+    lean = lean if cast.lead.action != "rest" else 0.0
     bodies: list[Body] = [p.at(k * lean, k * p.h) for k, p in enumerate(cast.lead_pieces)]
     others, end = rest_groups(cast, len(bodies) * lean + p0.w + 0.8)
     top = len(bodies) * p0.h
