@@ -473,7 +473,8 @@ def check_events(seen: Signature, expected: Expected, asked: set[str]) -> RuleVe
     must = [k for k in EVENT_KINDS if k in wanted and ren.events[k] and ideal.events[k]
             and not ("water" in asked and k == ("falls" if ideal.events["rises"] else
                                                 "rises"))]
-    never = [k for k in EVENT_KINDS if not ren.events[k] and not expected.loose.events[k]]
+    never = [k for k in EVENT_KINDS
+             if not ren.events[k] and not ideal.events[k] and not expected.loose.events[k]]
     missing = [k for k in must if not seen.events[k]]
     # An event no expectation has counts when most of the video's bodies show it: one odd
     # wobble among many tumbling blocks is the tracker's.
