@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from tools import __version__
+
 # litellm fetches a remote price map at import unless told otherwise; respect a user's choice.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -23,17 +25,29 @@ if TYPE_CHECKING:
     from agent.context import Context
     from agent.events import RunEvent
     from agent.graph import build_graph
-    from agent.state import Budget, RunRequest, RunResult, Verdict
+    from agent.state import (
+        Budget,
+        KinemaInput,
+        KinemaOutput,
+        RoundSummary,
+        RunRequest,
+        RunResult,
+        Verdict,
+    )
     from agent.subgraph import build_subgraph
     from agent.tool import as_tool
 
 __all__ = [
     "Budget",
     "Context",
+    "KinemaInput",
+    "KinemaOutput",
+    "RoundSummary",
     "RunEvent",
     "RunRequest",
     "RunResult",
     "Verdict",
+    "__version__",
     "agenerate",
     "as_tool",
     "astream",
@@ -56,6 +70,9 @@ _LAZY = {
     "RunEvent": "agent.events",
     "Context": "agent.context",
     "Budget": "agent.state",
+    "KinemaInput": "agent.state",
+    "KinemaOutput": "agent.state",
+    "RoundSummary": "agent.state",
     "RunRequest": "agent.state",
     "RunResult": "agent.state",
     "Verdict": "agent.state",

@@ -10,6 +10,7 @@ the loaded backends.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import queue
 import threading
@@ -17,14 +18,17 @@ from collections.abc import AsyncIterator, Generator
 from pathlib import Path
 from typing import Any
 
+from agent.backends import validate_specs
 from agent.context import Context
 from agent.events import EventTranslator, Finished, RunEvent
+from agent.intake import prepare, request_for, valid
 from agent.runner import OnUpdate, run
 from agent.state import Budget, RunRequest, RunResult, ShotPlan, Verdict
 from tools.base import registry
 from tools.errors import BadInputError, VideoReadError
 
-__all__ = ["StreamClosed", "agenerate", "astream", "generate", "judge_video", "stream"]
+__all__ = ["StreamClosed", "agenerate", "astream", "generate", "judge_video", "prepare",
+           "stream"]
 
 
 class StreamClosed(Exception):  # a signal, not a user's mistake
@@ -39,7 +43,8 @@ def generate(
     prompt: str,
     *,
     budget: Budget | dict[str, Any] | None = None,
-    context: Context | None = None,
+    context: Context | dict[str, Any] | None = None,
+    options: dict[str, dict[str, Any]] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     seed: int = 0,
     on_update: OnUpdate | None = None,
@@ -49,8 +54,12 @@ def generate(
 
     Args:
         prompt: what the video should show.
-        budget: hard caps (a `Budget` or its fields as a dict); replaces `context.budget`.
-        context: backends, target and output folder; the defaults run the offline studio.
+        budget: hard caps: a `Budget` replaces `context.budget`; a dict of caps
+            (`{"max_usd": 0.5}`) sets those on top of it.
+        context: backends, target and output folder (a `Context` or its fields as a dict);
+            the defaults run the offline studio.
+        options: backend options per role, merged into `context.options`
+            (`{"video": {"steps": 30}}`).
         out_dir: parent folder of the run directory; replaces `context.out_dir`.
         seed: seed of the first round.
         on_update: called with (node name, update) after every node.
@@ -67,8 +76,8 @@ def generate(
         >>> result.best.score, result.final_video  # doctest: +SKIP
         (0.93, 'runs/20250101-120000-a1b2c3/final.mp4')
     """
-    req, ctx = prepare(prompt, budget=budget, context=context, out_dir=out_dir, seed=seed,
-                       **request)
+    req, ctx = prepare(prompt, budget=budget, context=context, options=options,
+                       out_dir=out_dir, seed=seed, **request)
     return run(req, ctx, on_update=on_update)
 
 
@@ -80,45 +89,6 @@ async def agenerate(prompt: str, **kwargs: Any) -> RunResult:
         ...                                agenerate("a block slides"))  # doctest: +SKIP
     """
     return await asyncio.to_thread(generate, prompt, **kwargs)
-
-
-def prepare(
-    prompt: str,
-    *,
-    budget: Budget | dict[str, Any] | None = None,
-    context: Context | None = None,
-    out_dir: str | os.PathLike[str] | None = None,
-    seed: int = 0,
-    **request: Any,
-) -> tuple[RunRequest, Context]:
-    """The request and a private copy of the Context for one run (shared by every entry point).
-
-    Raises:
-        BadInputError: an empty prompt or an invalid field, with the field named.
-    """
-    ctx = (context or Context()).model_copy(deep=True)
-    if budget is not None:
-        ctx.budget = budget if isinstance(budget, Budget) else _valid(Budget, budget)
-    if out_dir is not None:
-        ctx.out_dir = str(out_dir)
-    return _request(prompt, seed=seed, **request), ctx
-
-
-def _request(prompt: str, **fields: Any) -> RunRequest:
-    if not prompt or not prompt.strip():
-        raise BadInputError("the prompt is empty: describe the video you want")
-    return _valid(RunRequest, {"prompt": prompt, **fields})
-
-
-def _valid(model: Any, fields: dict[str, Any]) -> Any:
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or model.__name__
-        raise BadInputError(f"invalid {where}: {first['msg']}") from None
 
 
 _DONE = object()
@@ -144,7 +114,9 @@ def stream(prompt: str, **kwargs: Any) -> Generator[RunEvent, None, None]:
     req, ctx = prepare(prompt, **kwargs)
     items: queue.Queue[Any] = queue.Queue()
     closed = threading.Event()
-    worker = threading.Thread(target=_stream_worker, args=(req, ctx, items, closed),
+    # The caller's context travels with the run (its current span parents the run's spans).
+    caller = contextvars.copy_context()
+    worker = threading.Thread(target=caller.run, args=(_stream_worker, req, ctx, items, closed),
                               name="kinema-stream", daemon=True)
     worker.start()
     try:
@@ -198,7 +170,8 @@ def judge_video(
     and the video's adherence to the prompt's scene is measured (`verdict.adherence`, None
     without a prompt or when the studio cannot read a scene from it).
 
-    The video's scale is unknown, so measured rates are compared scale-free.
+    The video's scale is unknown, so measured rates are compared scale-free, and the prompt's
+    simulated scene only as far as it holds whatever the heights and materials.
 
     Example:
         >>> from agent import judge_video
@@ -206,13 +179,22 @@ def judge_video(
         >>> verdict.physics, verdict.violations  # doctest: +SKIP
         (0.82, ['no_teleport'])
     """
+    if not isinstance(path, str | os.PathLike) or not os.fspath(path):
+        raise BadInputError(f"the video must be a file path, not {type(path).__name__}")
+    if prompt is not None and not isinstance(prompt, str):
+        raise BadInputError(f"the prompt must be text (str) or None, not {type(prompt).__name__}")
+    if not isinstance(judge, str):
+        raise BadInputError(f"the judge must be a spec string, not {type(judge).__name__}")
+    validate_specs(valid(Context, {"judge": judge}, "judge"), roles=("judge",))
     video = Path(path)
     if not video.is_file():
         raise VideoReadError(f"cannot read video {str(video)!r}: no such file")
     plan: ShotPlan | None = None
     if prompt is not None:
         planner = registry.resolve("planner", "studio")
-        plan = planner.plan(_request(prompt)).model_copy(update={"px_per_m": None})
+        # The video's scale is unknown; the scene stays, for the `trajectory` rule to compare
+        # what it can without one, and for adherence.
+        plan = planner.plan(request_for(prompt)).model_copy(update={"px_per_m": None})
     backend = registry.resolve("judge", judge)
     verdict: Verdict = backend.judge(video, plan)
     return verdict

@@ -13,6 +13,7 @@ from agent import tracing
 from agent.context import Context
 from agent.state import Ledger
 from tools.base import registry
+from tools.errors import BackendUnavailable
 
 
 class RunRef(Protocol):
@@ -28,26 +29,38 @@ class RunRef(Protocol):
     def round(self) -> int: ...
 
 
-def as_context(value: Any) -> Context:
-    """The run's Context, whether LangGraph handed an object, a dict or nothing."""
-    if isinstance(value, Context):
-        return value
-    if value is None:
-        return Context()
-    if isinstance(value, dict):
-        return Context.model_validate(value)
-    return Context.model_validate(value, from_attributes=True)
-
-
 def resolve(ctx: Context, role: str) -> Any:
     """The backend playing `role`; loaded once per process and reused across rounds."""
     return registry.resolve(role, ctx.spec(role), **ctx.options.get(role, {}))
 
 
-def validate_specs(ctx: Context) -> None:
-    """Fails fast, before anything is written, when a spec names no known backend."""
+def validate_specs(ctx: Context, roles: tuple[str, ...] | None = None) -> None:
+    """The preflight: every role's backend checked before anything is written or spent.
+
+    A spec must name a registered backend (else `UnknownBackendError`), and the backend must be
+    able to run here: its key set, its model known to litellm's table or its local server
+    answering, its extra installed (else one `BackendUnavailable` naming every problem). So a
+    missing judge key fails before the planner is paid, not after a video was generated. A
+    role given options is also loaded, so an option its backend does not take is refused now.
+    """
+    from tools.availability import check
+
+    problems = []
     for role, spec in ctx.specs().items():
+        if roles is not None and role not in roles:
+            continue
         registry.check(role, spec)
+        found = check(role, spec, ctx.options.get(role, {}), for_run=True)
+        if found.usable and ctx.options.get(role):
+            resolve(ctx, role)  # an option the backend does not take fails here, by name
+        if not found.usable:
+            problems.append(f"{role} {spec}: {found.reason}")
+    if problems:
+        raise BackendUnavailable("cannot run " + "; ".join(problems) + " (or choose another "
+                                 "backend: `kinema backends` lists them)")
+
+
+preflight = validate_specs
 
 
 @contextmanager

@@ -16,7 +16,9 @@ pipe, and it keeps its output readable at 80 columns.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -28,41 +30,42 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from agent.backends import preflight
 from agent.context import Context
-from agent.events import (
-    CandidateReady,
-    DecisionMade,
-    EventTranslator,
-    PlanReady,
-    Refined,
-    RunEvent,
-    VerdictReady,
+from agent.intake import (
+    BUDGET_CAPS,
+    budget_with,
+    context_for,
+    merge_options,
+    parse_option,
+    request_for,
 )
 from agent.nodes.approve import PlanCancelled
+from agent.render import Progress, budget_text, show_plan, show_summary, show_verdict
 from agent.rundir import write_json_atomic
-from agent.state import Budget, RunRequest, RunResult, SceneSpec, ShotPlan, Verdict
+from agent.state import Budget, RunResult, SceneSpec, ShotPlan
 from tools.base import registry
 from tools.errors import BadInputError, KinemaError
+from tools.redact import redact_text
 from tools.schema import ROLES
-from tools.studio.describe import summary
 from tools.studio.revise import revise
 
 SESSION_FILE = "chat.json"
 WIDTH = 80
 HELP = """\
 Type what the video should show. After a result, type feedback to refine it.
-  /budget [N | key=value ...]  show or set the caps (generations, usd, seconds,
-                               gpu_seconds, tokens); /budget 4 = 4 generations
+  /budget [N | CAP=VALUE ...]  show or set the caps: max_generations, max_usd,
+                               max_seconds, max_gpu_seconds, max_tokens
+                               (/budget 4 = 4 generations; CAP=none lifts one)
   /use ROLE=SPEC               choose a backend, e.g. /use judge=kinematics
+  /option ROLE.KEY=VALUE       set a backend option, e.g. /option video.steps=30
   /backends                    the backend of each role and the known ones
   /judge PATH [PROMPT]         judge any video file
   /history                     the runs of this conversation
-  /open                        open the last video
+  /open                        open the last video (or print its path)
   /new                         start over: the next message is a new video
   /help                        this help
   /quit                        leave (the conversation is saved)"""
-BUDGET_KEYS = {"generations": "max_generations", "usd": "max_usd", "seconds": "max_seconds",
-               "gpu_seconds": "max_gpu_seconds", "tokens": "max_tokens"}
 
 
 class Turn(BaseModel):
@@ -83,10 +86,11 @@ class Turn(BaseModel):
 
 
 class Session(BaseModel):
-    """What survives a restart: the turns, the chosen backends and the budget."""
+    """What survives a restart: the turns, the chosen backends, options and the budget."""
 
     turns: list[Turn] = Field(default_factory=list)
     specs: dict[str, str] = Field(default_factory=dict)
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
     budget: Budget | None = None
     fresh: bool = Field(False, description="True after /new: the next message starts over.")
 
@@ -109,11 +113,18 @@ class LineReader(Protocol):
 def plain_reader(console: Console) -> LineReader:
     """Reads lines from a pipe and echoes them, so a transcript reads like a conversation."""
 
+    # Bytes that are not UTF-8 reach the request checks (one line, exit 2) instead of crashing
+    # the read; the echo shows them escaped.
+    reconfigure = getattr(sys.stdin, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="surrogateescape")
+
     def read(prompt: str) -> str | None:
         line = sys.stdin.readline()
         if not line:
             return None
-        console.print(f"[bold]{escape(prompt)}[/]{escape(line.rstrip())}")
+        shown = line.rstrip().encode("utf-8", "backslashreplace").decode("utf-8")
+        console.print(f"[bold]{escape(prompt)}[/]{escape(shown)}")
         return line.rstrip("\n")
 
     return read
@@ -124,7 +135,13 @@ def terminal_reader(history: Path) -> LineReader:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory
 
-    session: PromptSession[str] = PromptSession(history=FileHistory(str(history)))
+    class RedactedHistory(FileHistory):
+        """The typed-line history, with any secret a line held hidden before it is saved."""
+
+        def store_string(self, string: str) -> None:
+            super().store_string(redact_text(string))
+
+    session: PromptSession[str] = PromptSession(history=RedactedHistory(str(history)))
 
     def read(prompt: str) -> str | None:
         try:
@@ -145,7 +162,8 @@ class Chat:
         self.read, self.console = read, console
         self.commands: dict[str, Callable[[str], bool]] = {
             "help": self.cmd_help, "quit": self.cmd_quit, "exit": self.cmd_quit,
-            "budget": self.cmd_budget, "use": self.cmd_use, "backends": self.cmd_backends,
+            "budget": self.cmd_budget, "use": self.cmd_use, "option": self.cmd_option,
+            "backends": self.cmd_backends,
             "judge": self.cmd_judge, "history": self.cmd_history, "open": self.cmd_open,
             "new": self.cmd_new,
         }
@@ -159,7 +177,7 @@ class Chat:
             try:
                 keep_going = self.command(text) if text.startswith("/") else self.message(text)
             except KinemaError as exc:
-                self.console.print(f"[red]error:[/] {escape(str(exc))}")
+                self.console.print(f"[red]error:[/] {escape(redact_text(str(exc)))}")
                 keep_going = True
             if not keep_going:
                 break
@@ -169,10 +187,9 @@ class Chat:
         return 0
 
     def context(self) -> Context:
-        update: dict[str, Any] = dict(self.session.specs)
-        if self.session.budget is not None:
-            update["budget"] = self.session.budget
-        return self.base.model_copy(update=update, deep=True)
+        """The next run's Context: the command line's, with this conversation's choices."""
+        return context_for(self.base, budget=self.session.budget,
+                           options=self.session.options, **self.session.specs)
 
     def save(self) -> None:
         self.session_path.parent.mkdir(parents=True, exist_ok=True)
@@ -186,7 +203,7 @@ class Chat:
 
         parent = self.session.last_result()
         prompt = refined_prompt(parent.prompt, text) if parent else text
-        request = _request(prompt, self.request)
+        request = request_for(prompt, **self.request)
         if parent:
             scene = self.revised_scene(parent, text)
             if scene is False:
@@ -206,7 +223,7 @@ class Chat:
                 f": kinema resume {escape(str(where))} continues it" if where else ""))
             return True
         self._record(text, result, parent)
-        summarize(self.console, result)
+        show_summary(self.console, result, width=WIDTH)
         return True
 
     def revised_scene(self, parent: Turn, text: str) -> SceneSpec | Literal[False] | None:
@@ -280,9 +297,7 @@ class Chat:
         if arg:
             self.session.budget = parse_budget(arg, self.context().budget)
             self.save()
-        caps = self.context().budget.model_dump(exclude_none=True)
-        shown = ", ".join(f"{k.removeprefix('max_')}={v}" for k, v in caps.items()) or "none"
-        self.console.print(f"budget: {shown}")
+        self.console.print(f"budget: {budget_text(self.context().budget)}")
         return True
 
     def cmd_use(self, arg: str) -> bool:
@@ -294,6 +309,22 @@ class Chat:
         self.session.specs[role] = spec
         self.save()
         self.console.print(f"{role} = {escape(spec)}")
+        return True
+
+    def cmd_option(self, arg: str) -> bool:
+        if not arg:
+            shown = [f"{role}.{key}={json.dumps(value)}"
+                     for role, values in self.context().options.items()
+                     for key, value in values.items()]
+            self.console.print("options: " + (escape(", ".join(shown)) or "none"))
+            return True
+        role, key, value = parse_option(arg)
+        options = merge_options(self.session.options, {role: {key: value}})
+        preflight(context_for(self.base, budget=self.session.budget, options=options,
+                              **self.session.specs), roles=(role,))
+        self.session.options = options
+        self.save()
+        self.console.print(f"{role}.{escape(key)} = {escape(json.dumps(value))}")
         return True
 
     def cmd_backends(self, arg: str) -> bool:
@@ -313,7 +344,7 @@ class Chat:
         if not path:
             raise BadInputError("usage: /judge PATH [PROMPT]")
         verdict = judge_video(path, prompt=prompt.strip() or None, judge=self.context().judge)
-        show_verdict(self.console, verdict, path)
+        show_verdict(self.console, verdict, path, width=WIDTH)
         return True
 
     def cmd_history(self, arg: str) -> bool:
@@ -333,10 +364,8 @@ class Chat:
         if last is None or not last.video:
             raise BadInputError("no video yet: describe one first")
         self.console.print(f"video: {escape(last.video)}")
-        if sys.stdout.isatty():
-            import typer
-
-            typer.launch(last.video)
+        if sys.stdout.isatty() and desktop():
+            open_file(last.video)
         return True
 
     def cmd_new(self, arg: str) -> bool:
@@ -346,140 +375,38 @@ class Chat:
         return True
 
 
-def _request(prompt: str, fields: dict[str, Any]) -> RunRequest:
-    try:
-        return RunRequest(prompt=prompt, **fields)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise BadInputError(f"invalid {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-
-
 def parse_budget(arg: str, current: Budget) -> Budget:
-    """`4` or `generations=4 usd=0.5`; `key=none` removes a cap."""
-    update: dict[str, Any] = {}
+    """`4` (generations) or caps in their one spelling: `max_generations=4 max_usd=0.5`;
+    `CAP=none` lifts a cap."""
+    caps: dict[str, Any] = {}
     for part in arg.split():
         key, sep, value = part.partition("=")
         if not sep:
-            key, value = "generations", part
-        if key not in BUDGET_KEYS:
-            raise BadInputError(f"unknown budget key {key!r}: use {', '.join(BUDGET_KEYS)}")
-        update[BUDGET_KEYS[key]] = None if value.lower() == "none" else value
-    try:
-        return Budget.model_validate({**current.model_dump(), **update})
-    except ValidationError as exc:
-        raise BadInputError(f"invalid budget: {exc.errors()[0]['msg']}") from None
+            key, value = "max_generations", part
+        if key not in BUDGET_CAPS:
+            raise BadInputError(f"unknown budget cap {key!r}: use {', '.join(BUDGET_CAPS)}")
+        caps[key] = value
+    return budget_with(current, **caps)
 
 
-# ---- rendering ------------------------------------------------------------------------------
+def desktop() -> bool:
+    """Whether a desktop can open files here (macOS and Windows always; elsewhere a display)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-class Progress:
-    """Prints the run round by round, from its typed events."""
+def open_file(path: str) -> None:
+    """Opens `path` with the desktop's viewer, its launcher's chatter kept off the prompt."""
+    import subprocess
 
-    def __init__(self, console: Console, show_plan: bool) -> None:
-        self.console, self.show_plan = console, show_plan
-        self.translator = EventTranslator()
-
-    def feed(self, mode: str, chunk: Any) -> None:
-        for event in self.translator.feed(mode, chunk):
-            line = self.describe(event)
-            if line:
-                self.console.print(line)
-
-    def describe(self, event: RunEvent) -> str:
-        tag = f"[bold]round {event.round}[/] "
-        if isinstance(event, PlanReady) and self.show_plan:
-            plan = event.plan
-            left_out = plan.scene.ignored if plan.scene else []
-            return (f"[bold]plan[/] {escape(', '.join(plan.phenomena) or 'no known phenomena')}; "
-                    f"{len(plan.rules)} rules; keyframes at "
-                    + ", ".join(f"{k.t:.2f}s" for k in plan.keyframes)
-                    + (f"\n[yellow]the scene leaves out:[/] {escape(', '.join(left_out))}"
-                       if left_out else ""))
-        if isinstance(event, CandidateReady):
-            c = event.candidate
-            return tag + (f"{c.id} [red]failed[/]: {escape(c.error)}" if c.error
-                          else f"{c.id} generated")
-        if isinstance(event, VerdictReady):
-            v = event.verdict
-            wrong = v.violations + v.adherence_violations
-            bad = f" · [red]violated: {escape(', '.join(wrong))}[/]" if wrong else ""
-            return tag + f"{event.candidate_id} score {v.score:.2f} ({score_parts(v)}){bad}"
-        if isinstance(event, DecisionMade):
-            d = event.decision
-            colour = "green" if d.action == "continue" else "cyan"
-            return tag + f"[{colour}]{d.action}[/]: {escape(d.detail or d.reason)}"
-        if isinstance(event, Refined):
-            return tag + "refine: " + escape("; ".join(event.refinement.notes) or "new round")
-        return ""
-
-
-def show_plan(console: Console, plan: ShotPlan, budget: Budget) -> None:
-    """The plan as a person reviews it before approving."""
-    console.print("[bold underline]Plan[/]")
-    console.print(f"[bold]phenomena[/]  {escape(', '.join(plan.phenomena) or '-')}")
-    console.print(f"[bold]laws[/]       {escape('; '.join(plan.laws) or '-')}")
-    console.print("[bold]rules[/]")
-    for rule in plan.rules:
-        console.print(f"  • {escape(rule.id)}: {escape(rule.text)}")
-    console.print("[bold]keyframes[/]")
-    for k in plan.keyframes:
-        console.print(f"  • {k.t:5.2f}s {escape(k.event)} {escape(k.description)}".rstrip())
-    if plan.scene is None:
-        why = next((n for n in plan.notes if "cannot simulate" in n), "")
-        console.print("[yellow]the studio cannot simulate this; a real generator can[/]"
-                      + (f"\n  {escape(why)}" if why else ""))
-    else:
-        console.print(f"[bold]scene[/]      {escape(summary(plan.scene))}")
-        if plan.scene.ignored:
-            console.print(f"[yellow]left out[/]   {escape(', '.join(plan.scene.ignored))} "
-                          "(the studio's scene does not show these)")
-    caps = budget.model_dump(exclude_none=True)
-    console.print("[bold]budget[/]     " + (", ".join(
-        f"{k.removeprefix('max_')}={v}" for k, v in caps.items()) or "no caps"))
-
-
-def summarize(console: Console, result: RunResult) -> None:
-    """Scores per round, cost, stop reason and where the video is."""
-    table = Table(title=f"run {result.run_id}", title_justify="left", width=WIDTH)
-    for column in ("round", "score", "physics", "adherence", "violations", "decision"):
-        table.add_column(column)
-    for rnd in result.rounds:
-        top: dict[str, Any] = max(rnd["candidates"], key=lambda c: c["score"] or 0.0,
-                                  default={})
-        violations = sorted({v for c in rnd["candidates"]
-                             for v in c["violations"] + c.get("adherence_violations", [])})
-        decision = rnd.get("decision") or {}
-        table.add_row(str(rnd["index"]), _num(top.get("score")), _num(top.get("physics")),
-                      _num(top.get("adherence")), ", ".join(violations) or "-",
-                      str(decision.get("reason", "")))
-    console.print(table)
-    led = result.ledger
-    best = f"{result.best.score:.2f} ({result.best.candidate})" if result.best else "-"
-    console.print(f"best {best} · stop: {result.stop_reason} · spent {led.generations} "
-                  f"generations, {led.seconds:.1f} s, ${led.usd:.4f}")
-    console.print(f"video:  {escape(str(result.final_video))}")
-    console.print(f"report: {escape(str(Path(result.run_dir) / 'report.html'))}")
-
-
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
-def score_parts(verdict: Verdict) -> str:
-    """How the score was formed: physics, times adherence when the judge measured it."""
-    if verdict.adherence is None:
-        return f"physics {verdict.physics:.2f}"
-    return f"physics {verdict.physics:.2f} × adherence {verdict.adherence:.2f}"
-
-
-def show_verdict(console: Console, verdict: Verdict, title: str) -> None:
-    console.print(f"[bold]{escape(title)}[/]: score {verdict.score:.2f} = "
-                  f"{score_parts(verdict)}")
-    for r in [*verdict.rules, *verdict.adherence_checks]:
-        colour = {"followed": "green", "violated": "red"}.get(r.status, "yellow")
-        console.print(f"  • {escape(r.id)} [{colour}]{r.status}[/] "
-                      f"({r.confidence:.2f}) {escape(r.evidence)}")
+    if sys.platform == "win32":
+        os.startfile(path)  # type: ignore[attr-defined]
+        return
+    opener = "open" if sys.platform == "darwin" else "xdg-open"
+    with contextlib.suppress(OSError):
+        subprocess.Popen([opener, path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
 
 
 def load_session(path: Path, resume: bool) -> Session:

@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
-from agent.context import Context
-from agent.state import Budget, RunRequest, RunResult, Verdict
+from agent.batch_cli import batch_cmd
+from agent.cli_options import RunOptions, with_run_options
+from agent.intake import request_for
+from agent.render import Progress, show_summary, show_verdict
+from tools import __version__
 from tools.errors import BadInputError, KinemaError
+from tools.redact import install_log_redaction, redact, redact_text
 
 
 class _ErrorBoundary(TyperGroup):
     """The CLI's one error boundary: a KinemaError becomes one line on stderr and exit code 2.
 
-    Set KINEMA_DEBUG=1 to get the traceback instead.
+    Set KINEMA_DEBUG=1 to get the traceback too (redacted, like everything Kinema prints).
     """
 
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context
@@ -28,86 +33,107 @@ class _ErrorBoundary(TyperGroup):
             return super().invoke(ctx)
         except KinemaError as exc:
             if os.environ.get("KINEMA_DEBUG"):
-                raise
-            err.print(f"[red]error:[/] {exc}", soft_wrap=True)
+                _print_traceback(exc)
+            err.print(f"[red]error:[/] {escape(_printable(str(exc)))}", soft_wrap=True)
             raise typer.Exit(2) from None
+
+
+def _printable(text: str) -> str:
+    """Redacted, on one line, and printable whatever bytes a user's input held."""
+    line = " ".join(redact_text(text).split())
+    return line.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _print_traceback(exc: BaseException) -> None:
+    import traceback
+
+    text = "".join(traceback.format_exception(exc))
+    sys.stderr.write(redact_text(text).encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
+def _redacting_excepthook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+    """A crash (a bug, not a user's mistake) still prints its traceback, with secrets hidden."""
+    _print_traceback(exc.with_traceback(tb))
 
 
 app = typer.Typer(
     cls=_ErrorBoundary,
     name="kinema",
-    help="Physics-grounded video: plan, keyframes, generate, judge, refine; stop when it pays.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False)
+# Soft wrap: a line is the terminal's to wrap, and stays whole when piped or logged.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
-SpecOpt = Annotated[str | None, typer.Option(help="Backend spec, e.g. studio or litellm:gpt-4o.")]
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"kinema {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = (
+        False),
+) -> None:
+    """Physics-grounded video: plan, keyframes, generate, judge, refine; stop when it pays."""
+
+
+OutOpt = Annotated[Path, typer.Option("--out", help="Parent folder of run folders.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the RunResult as JSON (paths as "
+                                                      "seen from here).")]
 
 
 @app.command("run")
+@with_run_options
 def run_cmd(
     prompt: Annotated[str, typer.Argument(help="What the video should show.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Parent folder of run folders.")] = Path(
-        "runs"
-    ),
-    seed: Annotated[int, typer.Option(help="Seed of the first round.")] = 0,
-    target: Annotated[float, typer.Option(help="Stop once the best score reaches this.")] = 0.9,
-    max_generations: Annotated[int, typer.Option(help="Videos generated, at most.")] = 6,
-    budget_seconds: Annotated[float | None, typer.Option(help="Wall seconds, at most.")] = None,
-    budget_usd: Annotated[float | None, typer.Option(help="US dollars, at most.")] = None,
-    duration: Annotated[float, typer.Option(help="Video length in seconds.")] = 4.0,
-    fps: Annotated[int, typer.Option(help="Frames per second.")] = 24,
-    width: Annotated[int, typer.Option(help="Frame width in pixels.")] = 854,
-    height: Annotated[int, typer.Option(help="Frame height in pixels.")] = 480,
-    planner: SpecOpt = None,
-    keyframes: SpecOpt = None,
-    video: SpecOpt = None,
-    judge: SpecOpt = None,
-    refiner: SpecOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print result.json to stdout.")] = False,
+    out_dir: OutOpt = Path("runs"),
+    as_json: JsonOpt = False,
+    *,
+    run: RunOptions,
 ) -> None:
     """Generate a video for PROMPT, refining it round by round until the stop rule says stop."""
-    from agent.runner import run
+    from agent.runner import run as run_loop
 
-    request = _validated(lambda: RunRequest(prompt=prompt, seed=seed, duration_s=duration,
-                                            fps=fps, width=width, height=height))
-    specs = {k: v for k, v in {"planner": planner, "keyframes": keyframes, "video": video,
-                               "judge": judge, "refiner": refiner}.items() if v is not None}
-    budget = _validated(lambda: Budget(max_generations=max_generations, max_seconds=budget_seconds,
-                                       max_usd=budget_usd))
-    ctx = _validated(lambda: Context(**specs, budget=budget, target=target, out_dir=str(out_dir),
-                                     otlp_endpoint=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")))
-    progress = None if as_json else _Progress()
+    request = request_for(prompt, **run.request())
+    ctx = run.context(out_dir)
+    progress = None if as_json else Progress(err)
     try:
-        result = run(request, ctx, on_update=progress.update if progress else None)
+        result = run_loop(request, ctx, on_chunk=progress.feed if progress else None)
     except KeyboardInterrupt as exc:
         _interrupted(exc)
     if as_json:
-        out.print_json(result.model_dump_json())
+        _print_json(result)
     else:
-        _summary(result)
+        show_summary(out, result)
 
 
 @app.command("resume")
 def resume_cmd(
     run_dir: Annotated[Path, typer.Argument(help="The folder of an unfinished run.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print result.json to stdout.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Continue a run that crashed, was killed or was interrupted, without paying twice."""
     from agent.runner import resume
 
-    progress = None if as_json else _Progress()
+    progress = None if as_json else Progress(err)
     try:
-        result = resume(run_dir, on_update=progress.update if progress else None)
+        result = resume(run_dir, on_chunk=progress.feed if progress else None)
     except KeyboardInterrupt as exc:
         _interrupted(exc)
     if as_json:
-        out.print_json(result.model_dump_json())
+        _print_json(result)
     else:
-        _summary(result)
+        show_summary(out, result)
+
+
+def _print_json(model: Any) -> None:
+    """A result or verdict as JSON on stdout, redacted like everything Kinema prints."""
+    out.print_json(data=redact(model.model_dump(mode="json")))
 
 
 def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
@@ -133,112 +159,9 @@ def judge_cmd(
 
     verdict = judge_video(video, prompt=prompt, judge=judge)
     if as_json:
-        out.print_json(verdict.model_dump_json())
+        _print_json(verdict)
     else:
-        _verdict_table(verdict, title=str(video))
-
-
-def _validated(build: Any) -> Any:
-    """Turns pydantic's validation errors into one actionable line."""
-    try:
-        return build()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "input"
-        raise BadInputError(f"invalid {field}: {first['msg']}") from None
-
-
-class _Progress:
-    """One line per finished node, as the loop goes."""
-
-    def update(self, node: str, update: dict[str, Any]) -> None:
-        line = _describe(node, update)
-        if line:
-            err.print(line)
-
-
-def _describe(node: str, update: dict[str, Any]) -> str:
-    if node == "plan" and update.get("plan") is not None:
-        plan = update["plan"]
-        left_out = plan.scene.ignored if plan.scene else []
-        return (f"[bold]plan[/]      {', '.join(plan.phenomena) or 'no known phenomena'}; "
-                f"{len(plan.rules)} rules; keyframes at "
-                + ", ".join(f"{k.t:.2f}s" for k in plan.keyframes)
-                + (f"\n[yellow]left out[/]  {', '.join(left_out)} (not in the studio's scene)"
-                   if left_out else ""))
-    if node == "keyframes":
-        return f"[bold]keyframes[/] {len(update.get('keyframes', []))} ready"
-    if node == "generate":
-        cands = update.get("candidates", [])
-        return "[bold]generate[/]  " + ", ".join(c.id + (" (failed)" if c.error else "")
-                                               for c in cands)
-    if node == "judge":
-        return "[bold]judge[/]     " + "; ".join(
-            f"score {v.score:.2f} ({_parts(v)})"
-            + (f", violated: {', '.join(v.violations + v.adherence_violations)}"
-               if v.violations or v.adherence_violations else "")
-            for v in update.get("verdicts", []))
-    if node in ("decide", "refine") and update.get("decision") is not None:
-        d = update["decision"]
-        if node == "refine" and d.action == "continue":
-            return "[bold]refine[/]    " + "; ".join(update["refinement"].notes or ["new round"])
-        return f"[bold]{node:<9}[/] {d.action}: {d.detail}"
-    if node == "refine" and update.get("refinement") is not None:
-        return "[bold]refine[/]    " + "; ".join(update["refinement"].notes or ["new round"])
-    return ""
-
-
-def _summary(result: RunResult) -> None:
-    table = Table(title=f"run {result.run_id}", title_justify="left")
-    table.add_column("round", justify="right")
-    table.add_column("keyframes", justify="right")
-    table.add_column("score", justify="right")
-    table.add_column("physics", justify="right")
-    table.add_column("adherence", justify="right")
-    table.add_column("violations")
-    table.add_column("decision")
-    for rnd in result.rounds:
-        top: dict[str, Any] = max(rnd["candidates"], key=lambda c: c["score"] or 0.0,
-                                  default={})
-        violations = sorted({v for c in rnd["candidates"]
-                             for v in c["violations"] + c.get("adherence_violations", [])})
-        decision = rnd["decision"] or {}
-        table.add_row(str(rnd["index"]), str(rnd["keyframes"]), _num(top.get("score")),
-                      _num(top.get("physics")), _num(top.get("adherence")),
-                      ", ".join(violations) or "-",
-                      f"{decision.get('action', '')} ({decision.get('reason', '')})")
-    out.print(table)
-    led = result.ledger
-    best = result.best
-    out.print(f"stop reason: {result.stop_reason}")
-    if best:
-        out.print(f"best: round {best.round}, {best.candidate}, score {best.score:.2f}")
-    out.print(f"spent: {led.generations} generations, {led.seconds:.1f} s, ${led.usd:.4f}")
-    out.print(f"video: {result.final_video}")
-    out.print(f"result: {Path(result.run_dir) / 'result.json'}")
-
-
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
-def _parts(verdict: Verdict) -> str:
-    """How a verdict's score was formed."""
-    if verdict.adherence is None:
-        return f"physics {verdict.physics:.2f}"
-    return f"physics {verdict.physics:.2f} × adherence {verdict.adherence:.2f}"
-
-
-def _verdict_table(verdict: Verdict, title: str) -> None:
-    table = Table(title=f"{title}: score {verdict.score:.2f} = {_parts(verdict)}",
-                  title_justify="left")
-    for col in ("rule", "status", "confidence", "span", "evidence"):
-        table.add_column(col)
-    for r in [*verdict.rules, *verdict.adherence_checks]:
-        span = f"{r.span[0]:.2f}-{r.span[1]:.2f}s" if r.span else "-"
-        colour = {"followed": "green", "violated": "red"}.get(r.status, "yellow")
-        table.add_row(r.id, f"[{colour}]{r.status}[/]", f"{r.confidence:.2f}", span, r.evidence)
-    out.print(table)
+        show_verdict(out, verdict, title=str(video))
 
 
 @app.command("report")
@@ -258,73 +181,50 @@ def trace_cmd(
     """Print the decision tree of RUN_DIR from its trace: rounds, nodes, verdicts, decisions."""
     from agent.trace_tree import trace_tree
 
-    out.print(trace_tree(run_dir))
-
-
-OutOpt = Annotated[Path, typer.Option("--out", help="Parent folder of run folders.")]
-DurationOpt = Annotated[float, typer.Option(help="Video length in seconds.")]
-WidthOpt = Annotated[int, typer.Option(help="Frame width in pixels.")]
-HeightOpt = Annotated[int, typer.Option(help="Frame height in pixels.")]
-GenerationsOpt = Annotated[int, typer.Option(help="Videos generated per run, at most.")]
-
-
-def _session_context(out_dir: Path, max_generations: int, specs: dict[str, str | None]) -> Context:
-    """The Context of the long-lived commands (chat, mcp); each run copies it."""
-    chosen = {k: v for k, v in specs.items() if v is not None}
-    return _validated(lambda: Context(
-        **chosen, budget=Budget(max_generations=max_generations), out_dir=str(out_dir),
-        otlp_endpoint=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")))
+    # Piped or redirected, lines are kept whole (a terminal wraps them at its width).
+    wide = out if out.is_terminal else Console(highlight=False, width=100_000)
+    wide.print(trace_tree(run_dir))
 
 
 @app.command("chat")
+@with_run_options
 def chat_cmd(
     out_dir: OutOpt = Path("runs"),
     resume: Annotated[bool, typer.Option("--resume", help="Continue the saved conversation.")] = (
         False),
-    duration: DurationOpt = 4.0,
-    width: WidthOpt = 854,
-    height: HeightOpt = 480,
-    max_generations: GenerationsOpt = 6,
-    planner: SpecOpt = None,
-    keyframes: SpecOpt = None,
-    video: SpecOpt = None,
-    judge: SpecOpt = None,
-    refiner: SpecOpt = None,
+    *,
+    run: RunOptions,
 ) -> None:
     """Talk to Kinema: approve its plan, watch the rounds, refine the result with feedback."""
     from agent.chat import run_chat
 
-    ctx = _session_context(out_dir, max_generations, {
-        "planner": planner, "keyframes": keyframes, "video": video, "judge": judge,
-        "refiner": refiner})
-    request = {"duration_s": duration, "width": width, "height": height}
-    raise typer.Exit(run_chat(ctx, request, resume=resume))
+    raise typer.Exit(run_chat(run.context(out_dir), run.request(), resume=resume))
 
 
 @app.command("mcp")
+@with_run_options
 def mcp_cmd(
     out_dir: OutOpt = Path("runs"),
-    duration: DurationOpt = 4.0,
-    width: WidthOpt = 854,
-    height: HeightOpt = 480,
-    max_generations: GenerationsOpt = 6,
-    planner: SpecOpt = None,
-    keyframes: SpecOpt = None,
-    video: SpecOpt = None,
-    judge: SpecOpt = None,
-    refiner: SpecOpt = None,
+    allow: Annotated[list[Path] | None, typer.Option(
+        "--allow", help="A folder judge_video may read besides --out (repeatable).")] = None,
+    *,
+    run: RunOptions,
 ) -> None:
-    """Serve Kinema over MCP on stdio: tools generate_video and judge_video."""
+    """Serve Kinema over MCP on stdio: tools generate_video and judge_video.
+
+    The run options are the server's defaults for every generate_video call (a call may lower
+    the caps); judge_video reads only files under --out and the --allow folders, with the
+    server's --judge.
+    """
     from agent.backends import validate_specs
     from agent.mcp_server import serve_stdio
 
-    ctx = _session_context(out_dir, max_generations, {
-        "planner": planner, "keyframes": keyframes, "video": video, "judge": judge,
-        "refiner": refiner})
+    ctx = run.context(out_dir)
     validate_specs(ctx)
-    request = _validated(lambda: RunRequest(prompt="-", duration_s=duration, width=width,
-                                            height=height))
-    serve_stdio(ctx, duration_s=request.duration_s, width=request.width, height=request.height)
+    missing = [str(a) for a in allow or [] if not a.is_dir()]
+    if missing:
+        raise BadInputError(f"--allow {missing[0]!r} is not a folder: pass an existing folder")
+    serve_stdio(ctx, allow=list(allow or []), **run.request())
 
 
 @app.command("backends")
@@ -347,8 +247,13 @@ def backends_cmd(
     out.print(table)
 
 
+app.command("batch")(batch_cmd)
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: what this process logs or prints on a crash is redacted."""
+    install_log_redaction()
+    sys.excepthook = _redacting_excepthook
     app()
 
 

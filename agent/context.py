@@ -24,7 +24,7 @@ class Context(BaseModel):
     described by its request plus this object.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     planner: str = DEFAULT_SPECS["planner"]
     keyframes: str = DEFAULT_SPECS["keyframes"]
@@ -58,8 +58,13 @@ class Context(BaseModel):
         description="Candidates per round (best-of-N, fanned out in parallel when the generator "
         "allows); clipped to what the budget can pay.",
     )
+    approve_plan: bool = Field(
+        False, description="Pause after planning (a LangGraph `interrupt` carrying the plan) "
+        "until the plan is approved, edited or cancelled; needs a checkpointer.")
     out_dir: str = Field("runs", description="Parent folder; each run gets its own sub-folder.")
-    otlp_endpoint: str | None = Field(None, description="Also export spans to this collector.")
+    otlp_endpoint: str | None = Field(
+        None, description="Also export this run's spans to this OTLP/HTTP collector, besides "
+        "what the OTEL_* variables or the application's TracerProvider configure.")
 
     def spec(self, role: str) -> str:
         return str(getattr(self, role))

@@ -11,7 +11,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.state import Candidate, Decision, Keyframe, Refinement, RunResult, ShotPlan, Verdict
+from agent.state import (
+    Candidate,
+    Decision,
+    Keyframe,
+    Refinement,
+    RunResult,
+    ShotPlan,
+    Verdict,
+    typed_update,
+)
 
 __all__ = [
     "CandidateReady",
@@ -126,7 +135,7 @@ class EventTranslator:
             events: list[RunEvent] = []
             for node, update in chunk.items():
                 if isinstance(update, dict):
-                    events.extend(self._update(node, update))
+                    events.extend(self._update(node, typed_update(update)))
             return events
         return []
 

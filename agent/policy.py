@@ -3,7 +3,10 @@
 `decide` is pure. It sees the per-round best scores, what has been spent, the caps and the cost
 model, and walks DESIGN.md's steps in order:
 
-1. the best score reached the target: stop (`target_reached`);
+1. the best score reached the target: stop (`target_reached`); unless the judge could check
+   too little of that candidate's motion to vouch for it (its verdict's `coverage` is below
+   `MIN_COVERAGE`): then a score is no proof, and the run stops without claiming the target
+   (`unverified`);
 2. not even one more candidate fits in what is left of some cap: stop (`budget_<resource>`).
    A fan-out is clipped to the candidates that fit, so no cap is exceeded by a parallel round;
 3. another round is not worth it: the expected gain is below `min_gain`, the last `patience`
@@ -35,6 +38,7 @@ from agent.state import Budget, Decision, Ledger
 
 # Reason ids, in the order the rule checks them.
 TARGET_REACHED = "target_reached"
+UNVERIFIED = "unverified"
 BUDGET_GENERATIONS = "budget_generations"
 BUDGET_SECONDS = "budget_seconds"
 BUDGET_USD = "budget_usd"
@@ -54,6 +58,7 @@ RESEED = "reseed"
 GAIN_DECAY = 0.5  # weight of a gain one round older, relative to the newer one
 PRIOR_WEIGHT = 2.0  # the prior counts as this many observations made before round 1
 MIN_GAP = 0.05  # a gap narrower than this counts as this wide (no division blow-ups)
+MIN_COVERAGE = 0.5  # share of the moving time a judge must have checked to vouch for a score
 
 
 def _caps(spent: Ledger, budget: Budget) -> list[tuple[str, float, float | None]]:
@@ -215,6 +220,7 @@ def decide(
     seed_luck: bool = False,
     last_strategy: str = INITIAL,
     round_strategies: Sequence[str] | None = None,
+    best_coverage: float | None = None,
 ) -> Decision:
     """Chooses stop or continue after a judged round, and the next round's strategy.
 
@@ -234,6 +240,8 @@ def decide(
         last_strategy: how the round just judged was produced.
         round_strategies: how each round was produced, aligned with `round_scores`; failed
             reseeds are left out of the expected share (see `expected_share`).
+        best_coverage: the share of the moving time the judge checked in the best candidate;
+            None when its judge does not say.
     """
     if not round_scores:
         raise ValueError("decide needs at least one judged round")
@@ -246,7 +254,9 @@ def decide(
     value = worth(share, gain, next_cost, budget, usd_per_point=usd_per_point)
     earlier_best = max(round_scores[:-patience]) if len(round_scores) > patience else None
 
-    target_reached = best >= target
+    verified = best_coverage is None or best_coverage >= MIN_COVERAGE
+    target_reached = best >= target and verified
+    unverified = best >= target and not verified
     unaffordable = affordable == 0
     # A reseed that gained nothing rejected the seed-luck hypothesis; the next round goes back
     # to the refiner (never two reseeds running). Counting it toward patience would end every
@@ -260,9 +270,16 @@ def decide(
     numbers = _numbers(round_scores, ledger, budget, model, next_cost, target=target,
                        wanted=candidates, affordable=affordable, gain=gain, share=share,
                        gain_prior=gain_prior, value=value, stalled=stalled, seed_luck=seed_luck)
+    numbers["best_coverage"] = best_coverage
     if target_reached:
         return _stop(TARGET_REACHED, numbers,
                      f"best score {best:.2f} reached the target {target:.2f}")
+    if unverified:
+        assert best_coverage is not None
+        return _stop(UNVERIFIED, numbers,
+                     f"best score {best:.2f} is above the target {target:.2f}, but the judge "
+                     f"could check only {100 * best_coverage:.0f}% of the motion (a target "
+                     f"needs {100 * MIN_COVERAGE:.0f}%): the target is not claimed")
     if unaffordable:
         return _stop(cap_reason or BUDGET_GENERATIONS, numbers,
                      f"even one more candidate would exceed the cap ({cap_reason})")

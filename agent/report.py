@@ -16,18 +16,26 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import os
 from importlib import resources
 from pathlib import Path
 from string import Template
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from agent.rundir import FINAL_VIDEO, read_result, write_json_atomic
+from agent.rundir import (
+    FINAL_VIDEO,
+    load_result,
+    read_json,
+    relative_paths,
+    resolve_paths,
+    write_json_atomic,
+    write_text_atomic,
+)
 from agent.state import Iteration, Ledger, RunResult, ShotPlan, Verdict
 from tools.errors import BadInputError, VideoReadError
+from tools.redact import redact_text
 from tools.studio.describe import summary
 
 REPORT_FILE = "report.html"
@@ -51,7 +59,8 @@ def write_report(run_dir: str | os.PathLike[str], result: RunResult,
     folder = Path(run_dir)
     record = RunRecord(plan=plan, iterations=result.iterations)
     (folder / RECORD_FILE).parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(folder / RECORD_FILE, record.model_dump(mode="json"))
+    write_json_atomic(folder / RECORD_FILE,
+                      relative_paths(record.model_dump(mode="json"), folder))
     return _write_page(folder, result, record)
 
 
@@ -67,11 +76,16 @@ def rebuild_report(run_dir: str | os.PathLike[str],
         BadInputError: the folder holds no `result.json`.
     """
     folder = Path(run_dir)
-    result = RunResult.model_validate(read_result(folder))
+    result = load_result(folder)
     path = folder / RECORD_FILE
     record = RunRecord()
-    if path.is_file():
-        record = RunRecord.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    try:
+        if path.is_file():
+            record = RunRecord.model_validate(
+                resolve_paths(read_json(path, "a run directory"), folder))
+    except ValidationError as exc:
+        raise BadInputError(f"the run in {str(folder)!r} is corrupt "
+                            f"({' '.join(str(exc).split())[:160]})") from None
     return _write_page(folder, result, record, embed_video_max_bytes)
 
 
@@ -90,9 +104,7 @@ def _write_page(folder: Path, result: RunResult, record: RunRecord,
     page = template.substitute(run_id=_e(result.run_id), body=body,
                                run_dir_name=_e(str(folder)))
     target = folder / REPORT_FILE
-    tmp = folder / f".tmp-{REPORT_FILE}"
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, target)
+    write_text_atomic(target, redact_text(page))
     return target
 
 
@@ -294,7 +306,25 @@ def _candidate_html(cid: str, video: str, error: str | None, verdict: Verdict | 
     strip = filmstrip_data_url(Path(video))
     body = (f'<img class="filmstrip" alt="filmstrip of {_e(cid)}" src="{strip}">' if strip
             else '<p class="muted">(video unreadable)</p>')
-    return head + body + (_rules_table(verdict) if verdict else "") + "</div>"
+    return head + body + (_rules_table(verdict) if verdict else "") + (
+        _evidence_html(Path(video), verdict) if verdict else "") + "</div>"
+
+
+def _evidence_html(video: Path, verdict: Verdict) -> str:
+    """Each violated rule's stretches, drawn on the video (see `agent.evidence`)."""
+    from agent.evidence import evidence_pictures
+
+    blocks = []
+    for rule in verdict.rules:
+        if rule.status != "violated":
+            continue
+        pictures = evidence_pictures(video, verdict, rule)
+        if pictures:
+            images = "".join(f'<img class="evidence" alt="{_e(rule.id)} evidence" src="{p}">'
+                             for p in pictures)
+            blocks.append(f'<div><b>{_e(rule.id)}</b>: what the judge saw (tracked path in '
+                          f'red over each flagged stretch)<br>{images}</div>')
+    return "".join(blocks)
 
 
 def _rules_table(verdict: Verdict) -> str:

@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 
 from agent.api import agenerate, generate
 from agent.context import Context
-from agent.subgraph import outcome
+from agent.intake import context_for, lowered
+from agent.nodes.finish import outcome
+from tools.schema import MAX_PROMPT_CHARS
 
 DESCRIPTION = (
     "Generate a short video whose physics holds up (falling, bouncing, rolling, sliding, "
@@ -21,12 +23,18 @@ DESCRIPTION = (
 
 
 class GenerateVideoArgs(BaseModel):
-    """The tool's arguments, as the calling model sees them."""
+    """The tool's arguments, as the calling model sees them (caps only lower the tool's own)."""
 
-    prompt: str = Field(description="What the video should show, e.g. 'a rubber ball bounces "
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS,
+                        description="What the video should show, e.g. 'a rubber ball bounces "
                                     "on a wooden floor'.")
     max_generations: int | None = Field(None, ge=1, le=50,
                                         description="At most this many videos are generated.")
+    max_usd: float | None = Field(None, ge=0, description="At most this many US dollars.")
+    max_seconds: float | None = Field(None, gt=0, description="At most this many seconds.")
+    max_gpu_seconds: float | None = Field(None, gt=0,
+                                          description="At most this many accelerator seconds.")
+    max_tokens: int | None = Field(None, ge=1, description="At most this many LLM/VLM tokens.")
 
 
 def as_tool(context: Context | None = None, *, name: str = "generate_physics_video",
@@ -34,7 +42,8 @@ def as_tool(context: Context | None = None, *, name: str = "generate_physics_vid
     """A LangChain tool that runs Kinema; its content is JSON, its artifact the RunResult.
 
     Args:
-        context: backends, budget, target and output folder for every call.
+        context: backends, budget, target and output folder for every call; a call's caps can
+            only lower its budget.
         name: the tool's name as the model sees it.
         description: what the model is told the tool does.
         **request: fixed `RunRequest` fields for every call (`duration_s`, `width`, ...).
@@ -43,24 +52,20 @@ def as_tool(context: Context | None = None, *, name: str = "generate_physics_vid
         >>> from agent import as_tool
         >>> tool = as_tool()
         >>> tool.invoke({"prompt": "a ball falls", "max_generations": 2})  # doctest: +SKIP
-        '{"video": "runs/.../final.mp4", "score": 0.91, "stop_reason": "target_reached", ...}'
+        '{"video": "/.../runs/.../final.mp4", "score": 0.91, "stop_reason": "target_reached", ...}'
         >>> llm.bind_tools([tool])  # doctest: +SKIP
     """
+    base = context_for(context)
 
-    def _kwargs(max_generations: int | None) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"context": context, **request}
-        if max_generations is not None:
-            base = (context or Context()).budget
-            kwargs["budget"] = base.model_copy(update={"max_generations": max_generations})
-        return kwargs
+    def _kwargs(caps: dict[str, Any]) -> dict[str, Any]:
+        return {"context": base, "budget": lowered(base.budget, caps), **request}
 
-    def run_tool(prompt: str, max_generations: int | None = None) -> tuple[str, dict[str, Any]]:
-        result = generate(prompt, **_kwargs(max_generations))
+    def run_tool(prompt: str, **caps: Any) -> tuple[str, dict[str, Any]]:
+        result = generate(prompt, **_kwargs(caps))
         return json.dumps(outcome(result)), result.model_dump(mode="json")
 
-    async def arun_tool(prompt: str,
-                        max_generations: int | None = None) -> tuple[str, dict[str, Any]]:
-        result = await agenerate(prompt, **_kwargs(max_generations))
+    async def arun_tool(prompt: str, **caps: Any) -> tuple[str, dict[str, Any]]:
+        result = await agenerate(prompt, **_kwargs(caps))
         return json.dumps(outcome(result)), result.model_dump(mode="json")
 
     return StructuredTool.from_function(

@@ -15,7 +15,7 @@ from typing import Any
 from rich.markup import escape
 from rich.tree import Tree
 
-from agent.tracing import attributes_of, read_spans
+from agent.tracing import ROOT_SPAN, attributes_of, read_spans
 from tools.errors import BadInputError
 
 Span = dict[str, Any]
@@ -34,7 +34,9 @@ def trace_tree(run_dir: str | Path) -> Tree:
     children: dict[str | None, list[Span]] = defaultdict(list)
     for span in spans:
         children[span.get("parentSpanId")].append(span)
-    root_span = next((s for s in spans if s["name"] == "kinema.run"), None)
+    roots = [s for s in spans if _is_root(s)]
+    # A resumed run has one root per session; the last one says how the run ended.
+    root_span = max(roots, key=lambda s: int(s["endTimeUnixNano"]), default=None)
     tree = Tree(_run_label(root_span, spans))
     nodes = [s for s in spans if s["name"].startswith("node.")]
     rounds: dict[int, Tree] = {}
@@ -44,6 +46,11 @@ def trace_tree(run_dir: str | Path) -> Tree:
             rounds[number] = tree.add(f"[bold]round {number}[/]")
         _add_node(rounds[number], span, children)
     return tree
+
+
+def _is_root(span: Span) -> bool:
+    """A run's root span (named `invoke_agent kinema`; `kinema.run` before 0.2)."""
+    return span["name"] in (ROOT_SPAN, "kinema.run") and "kinema.run_id" in attributes_of(span)
 
 
 def _seconds(span: Span) -> float:
@@ -56,8 +63,11 @@ def _run_label(root: Span | None, spans: list[Span]) -> str:
     attrs = attributes_of(root)
     status = attrs.get("kinema.status", "?")
     colour = "green" if status == "completed" else "red"
+    # The run's duration as its ledger counts it (what the CLI and the report show).
+    seconds = attrs.get("kinema.seconds")
+    seconds = float(seconds) if seconds is not None else _seconds(root)
     return (f"[bold]run {escape(str(attrs.get('kinema.run_id', '')))}[/] "
-            f"[{colour}]{escape(str(status))}[/] · {_seconds(root):.1f} s · {len(spans)} spans")
+            f"[{colour}]{escape(str(status))}[/] · {seconds:.1f} s · {len(spans)} spans")
 
 
 def _add_node(parent: Tree, span: Span, children: dict[str | None, list[Span]]) -> None:
@@ -66,9 +76,34 @@ def _add_node(parent: Tree, span: Span, children: dict[str | None, list[Span]]) 
     branch = parent.add(f"[cyan]{escape(name)}[/] {_seconds(span):.2f} s"
                         + (" [red]failed[/]" if failed else ""))
     for child in children.get(span["spanId"], []):
-        branch.add(_backend_label(child))
+        _add_call(branch, child, children)
     for event in span.get("events", []):
         _add_event(branch, event["name"], attributes_of(event))
+
+
+def _add_call(parent: Tree, span: Span, children: dict[str | None, list[Span]]) -> None:
+    """A backend call or a model call inside it, with its events (retries, re-asks, ...)."""
+    leaf = parent.add(_backend_label(span) if span["name"].startswith("backend.")
+                      else _model_label(span))
+    for child in children.get(span["spanId"], []):
+        _add_call(leaf, child, children)
+    for event in span.get("events", []):
+        leaf.add(_backend_event(event["name"], attributes_of(event)))
+
+
+def _model_label(span: Span) -> str:
+    """A GenAI model-call span: `chat gpt-4o · openai · 1.20 s · 812→95 tokens`."""
+    attrs = attributes_of(span)
+    parts = [f"[dim]{escape(span['name'])}[/]"]
+    if attrs.get("gen_ai.provider.name"):
+        parts.append(escape(str(attrs["gen_ai.provider.name"])))
+    parts.append(f"{_seconds(span):.2f} s")
+    if "gen_ai.usage.input_tokens" in attrs:
+        parts.append(f"{attrs['gen_ai.usage.input_tokens']}→"
+                     f"{attrs.get('gen_ai.usage.output_tokens', 0)} tokens")
+    error = span.get("status", {}).get("message")
+    label = " · ".join(parts)
+    return label + (f" [red]{escape(str(error))}[/]" if error else "")
 
 
 def _backend_label(span: Span) -> str:
@@ -81,9 +116,24 @@ def _backend_label(span: Span) -> str:
         parts.append(f"${float(attrs['kinema.cost.usd']):.4f}")
     if attrs.get("kinema.cost.gpu_seconds"):
         parts.append(f"{float(attrs['kinema.cost.gpu_seconds']):.1f} GPU s")
+    if attrs.get("kinema.reused"):
+        parts.append("[dim]reused from the journal, not paid again[/]")
     error = attrs.get("kinema.error") or span.get("status", {}).get("message")
     label = " · ".join(parts)
     return label + (f" [red]{escape(str(error))}[/]" if error else "")
+
+
+def _backend_event(name: str, attrs: dict[str, Any]) -> str:
+    """A backend call's own events: each retry (attempt, error, wait) and each re-ask."""
+    error = f"{attrs.get('error.type', '')}: {attrs.get('error.message', '')}".strip(": ")
+    if name == "retry":
+        return (f"[yellow]retry[/] after attempt {attrs.get('attempt', '?')} "
+                f"({escape(str(attrs.get('call', '')))}) failed: {escape(error)}; waited "
+                f"{_num(attrs.get('wait_s'))} s")
+    if name == "reask":
+        return (f"[yellow]re-ask[/] after answer {attrs.get('attempt', '?')}: {escape(error)}; "
+                f"paid so far ${_num(attrs.get('spent_usd'))}")
+    return _event_label(name, attrs)
 
 
 def _add_event(branch: Tree, name: str, attrs: dict[str, Any]) -> None:

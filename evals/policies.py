@@ -35,6 +35,7 @@ from typing import Annotated, Any
 import typer
 
 from agent.context import Context
+from agent.executors import ExecutorKind, run_all
 from agent.state import Budget, Candidate, GenerationJob, RunRequest, RunResult
 from tools.base import registry
 from tools.errors import BadInputError, KinemaError
@@ -192,9 +193,15 @@ def _simulable(planner_spec: str, prompt: str) -> bool:
 
 
 def evaluate(prompts: Sequence[str], seeds: Sequence[int], base: Context,
-             request: dict[str, Any], price: float, workers: int = 1) -> list[PairResult]:
-    """Every (prompt, seed) under every policy; in worker processes when `workers > 1`."""
+             request: dict[str, Any], price: float, workers: int = 1,
+             executor: ExecutorKind = "local",
+             ray_address: str | None = None) -> list[PairResult]:
+    """Every (prompt, seed) under every policy; in worker processes when `workers > 1`, or as
+    Ray tasks with `executor="ray"`."""
     jobs = [(p, s, base.model_dump(mode="json"), request, price) for p in prompts for s in seeds]
+    if executor == "ray":
+        return run_all(_run_pair_args, jobs, kind="ray", workers=workers,
+                       ray_address=ray_address)
     if workers <= 1:
         return [_run_pair_args(job) for job in jobs]
     with ProcessPoolExecutor(workers) as pool:
@@ -268,7 +275,10 @@ def plot(summary: dict[str, Any], path: Path) -> Path:
 def main(
     seeds: Annotated[int, typer.Option(help="Seeds per prompt (0..N-1).")] = 3,
     limit: Annotated[int | None, typer.Option(help="Use only the first N prompts.")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    workers: Annotated[int, typer.Option(help="Worker processes (Ray: tasks at once).")] = 2,
+    executor: Annotated[str, typer.Option(help="local or ray.")] = "local",
+    ray_address: Annotated[str | None, typer.Option(
+        help="Join this Ray cluster (auto, ray://host:10001); default: a local Ray.")] = None,
     price: Annotated[float, typer.Option(help="USD per generated clip.")] = DEFAULT_PRICE,
     video: Annotated[str, typer.Option(help="Video backend spec, billed at --price.")] = "studio",
     duration: Annotated[float, typer.Option(help="Clip length in seconds.")] = 2.0,
@@ -279,6 +289,8 @@ def main(
     as_json: Annotated[bool, typer.Option("--json", help="Print {policy: numbers}.")] = False,
 ) -> None:
     """Compare the budget-aware stop rule with fixed loops, single shot and best-of-N."""
+    if executor not in ("local", "ray"):
+        raise typer.BadParameter("--executor must be local or ray")
     out_dir = out or Path(tempfile.mkdtemp(prefix="kinema-policies-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     base = Context(video=f"priced:{video}", out_dir=str(out_dir / "runs"),
@@ -288,7 +300,8 @@ def main(
     prompts = prompts[:limit] if limit else prompts
     request = {"duration_s": duration, "fps": fps, "width": width, "height": height}
     started = time.perf_counter()
-    pairs = evaluate(prompts, range(seeds), base, request, price, workers)
+    pairs = evaluate(prompts, range(seeds), base, request, price, workers,
+                     "ray" if executor == "ray" else "local", ray_address)
     summary = summarise(pairs)
     summary.update(seconds_total=round(time.perf_counter() - started, 1),
                    prompts=len(prompts), benchmark_prompts_skipped=skipped, price_usd=price)

@@ -1,5 +1,8 @@
 """An MCP client session over stdio: start `kinema mcp`, list its tools, call both.
 
+`generate_video` reports progress while it works (one notification per node of each round and
+per verdict), and both tools return structured content matching their output schemas.
+
 Any MCP host (Claude Desktop, an IDE, another agent) talks to Kinema the same way; its server
 entry would be `{"command": "kinema", "args": ["mcp", "--out", "runs"]}`.
 
@@ -34,7 +37,13 @@ async def session(out_dir: Path) -> dict[str, Any]:
         tools = await client.list_tools()
         names = sorted(t.name for t in tools.tools)
         print(f"tools: {', '.join(names)}")
-        made = await client.call_tool("generate_video", {"prompt": "a rubber ball bounces"})
+        print(f"server: {client.server_info.name} {client.server_info.version}")
+
+        async def progress(done: float, total: float | None, message: str | None) -> None:
+            print(f"  progress {done:g}: {message}")
+
+        made = await client.call_tool("generate_video", {"prompt": "a rubber ball bounces"},
+                                      progress_callback=progress)
         if made.is_error:
             raise RuntimeError(f"generate_video failed: {made.content}")
         video = made.structured_content

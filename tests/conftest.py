@@ -47,3 +47,27 @@ def fakes() -> Iterator[dict[str, Any]]:
 def fake_context(tmp_path: Any) -> Context:
     return Context(planner="fixed", keyframes="blank", video="scripted", judge="scripted",
                    refiner="echo", out_dir=str(tmp_path / "runs"), target=0.9)
+
+
+class Spans:
+    """An in-memory tracer provider that model-call spans (tools.telemetry) also use."""
+
+    def __init__(self) -> None:
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        self.exporter = InMemorySpanExporter()
+        self.provider = TracerProvider()
+        self.provider.add_span_processor(SimpleSpanProcessor(self.exporter))
+        self.tracer = self.provider.get_tracer("test")
+
+
+@pytest.fixture
+def spans() -> Iterator[Spans]:
+    from tools import telemetry
+
+    found = Spans()
+    telemetry.use_provider(found.provider)
+    yield found
+    telemetry.use_provider(None)

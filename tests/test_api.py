@@ -18,8 +18,8 @@ from agent.api import agenerate, astream, generate, stream
 from agent.graph import build_graph
 from agent.nodes.approve import PlanCancelled
 from agent.runner import run
-from agent.state import Budget, RunRequest, RunState, Verdict
-from agent.tracing import attributes_of, read_spans
+from agent.state import Budget, RunRequest, Verdict
+from agent.tracing import ROOT_SPAN, attributes_of, read_spans
 from tools.base import registry
 from tools.errors import BadInputError
 
@@ -58,9 +58,9 @@ def test_stream_yields_typed_events_in_order(fakes, fake_context):
     verdicts = [e for e in events if isinstance(e, ev.VerdictReady)]
     result = events[-1].result
     assert [(v.round, v.candidate_id, v.verdict.score) for v in verdicts] == [
-        (r["index"], c["id"], c["score"]) for r in result.rounds for c in r["candidates"]]
+        (r.index, c.id, c.score) for r in result.rounds for c in r.candidates]
     decisions = [e.decision.action for e in events if isinstance(e, ev.DecisionMade)]
-    assert decisions == [r["decision"]["action"] for r in result.rounds]
+    assert decisions == [r.decision.action for r in result.rounds]
     assert decisions[-1] == "stop" and Path(result.run_dir, "report.html").is_file()
 
 
@@ -159,31 +159,37 @@ def _assert_run_dir_is_its_own(run_dir: Path, run_id: str, prompt: str) -> None:
     assert on_disk["best"]["candidate"] == f"r{len(rounds):02d}c0"
     for rnd in rounds:
         for cand in rnd["candidates"]:
-            assert Path(cand["video"]).parent.parent.parent == run_dir
-    assert (run_dir / "final.mp4").read_bytes() == Path(on_disk["best"]["video"]).read_bytes()
+            assert Path(cand["video"]).parent.parent == Path("rounds")  # run-relative
+            assert (run_dir / cand["video"]).is_file()
+    assert (run_dir / "final.mp4").read_bytes() == (run_dir / on_disk["best"]["video"]).read_bytes()
     assert (run_dir / "report.html").is_file()
     spans = read_spans(run_dir)
-    runs = {attributes_of(s).get("kinema.run_id") for s in spans if s["name"] == "kinema.run"}
+    runs = {attributes_of(s).get("kinema.run_id") for s in spans if s["name"] == ROOT_SPAN}
     assert runs == {run_id}
     assert len({s["traceId"] for s in spans}) == 1
 
 
-def test_approval_interrupt_pauses_after_the_plan(fakes, fake_context):
-    """build_graph(approve_plan=True) pauses with the plan; Command(resume=...) continues."""
-    graph = build_graph(checkpointer=InMemorySaver(), approve_plan=True)
+def test_approval_interrupt_pauses_after_the_plan(fakes, fake_context, caplog):
+    """Context(approve_plan=True) pauses with the plan; Command(resume=...) continues, and a
+    stock checkpointer stores the run without warning about unregistered types."""
+    graph = build_graph(checkpointer=InMemorySaver(), duration_s=1.0)
     config = {"configurable": {"thread_id": "t1"}}
-    state = RunState(request=RunRequest(prompt="a ball falls", duration_s=1.0))
-    paused = graph.invoke(state, config, context=fake_context)
+    ctx = fake_context.model_copy(update={"approve_plan": True})
+    paused = graph.invoke({"prompt": "a ball falls"}, config, context=ctx)
     request = paused["__interrupt__"][0].value
     assert request["kind"] == "plan_approval" and request["plan"]["phenomena"] == ["free fall"]
     assert fakes["video"].jobs == []
-    done = graph.invoke(Command(resume={"action": "approve"}), config, context=fake_context)
-    assert len(done["iterations"]) >= 1 and len(fakes["video"].jobs) >= 1
+    done = graph.invoke(Command(resume={"action": "approve"}), config, context=ctx)
+    assert done["stop_reason"] == "target_reached" and Path(done["video"]).is_file()
+    assert len(fakes["video"].jobs) >= 1
+    assert "unregistered type" not in caplog.text and "Blocked" not in caplog.text
 
 
-def test_default_graph_has_no_approval_step():
-    assert "approve" not in build_graph().get_graph().nodes
-    assert "approve" in build_graph(approve_plan=True).get_graph().nodes
+def test_without_approval_the_graph_runs_straight_through(fakes, fake_context):
+    graph = build_graph(duration_s=1.0)
+    done = graph.invoke({"prompt": "a ball falls"}, context=fake_context)
+    assert "__interrupt__" not in done and done["score"] == 0.95
+    assert set(done) == {"video", "score", "physics", "adherence", "stop_reason", "result_path"}
 
 
 def test_run_with_review_edit_then_approve(fakes, fake_context):
@@ -210,3 +216,15 @@ def test_cancelled_plan_leaves_nothing(fakes, fake_context):
 def test_budget_model_is_accepted(fakes, fake_context):
     result = generate("a ball falls", budget=Budget(max_generations=1), context=fake_context)
     assert len(result.rounds) == 1
+
+
+def test_an_init_image_reaches_the_generator_from_every_front_door(fakes, fake_context,
+                                                                   tmp_path):
+    image = tmp_path / "first.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n")
+    generate("a ball falls", context=fake_context, init_image=str(image), duration_s=1.0)
+    build_graph(duration_s=1.0).invoke({"prompt": "a ball falls", "init_image": str(image)},
+                                       context=fake_context)
+    assert {job.init_image for job in fakes["video"].jobs} == {str(image)}
+    with pytest.raises(BadInputError, match=r"init_image '/nope\.png' is not a file"):
+        generate("a ball falls", context=fake_context, init_image="/nope.png")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from agent.chat import Session, parse_budget, refined_prompt
+from agent.chat import Chat, Session, Turn, parse_budget, refined_prompt
 from agent.cli import app
 from agent.state import Budget
 
@@ -62,12 +62,13 @@ def test_conversation_survives_a_restart(fakes, tmp_path):
     assert res.exit_code == 0 and "resumed: 1 runs" in res.stdout
     turns = session_of(tmp_path).turns
     assert len(turns) == 2 and turns[1].parent_run_id == turns[0].run_id
-    assert "budget: generations=2" in res.stdout
+    assert "budget: max_generations=2" in res.stdout
     assert fakes["video"].jobs[-1].prompt.endswith("Revision: from higher up")
 
 
 def test_slash_commands(fakes, tmp_path):
     res = chat(tmp_path, ["/help", "/backends", "/use video=nope", "/use judge", "/budget x=1",
+                          "/use video=studio", "/option video.steps=3", "/option nope",
                           "/open", "/frobnicate", "/judge /nope.mp4", "/quit"])
     assert res.exit_code == 0
     out = res.stdout
@@ -75,7 +76,9 @@ def test_slash_commands(fakes, tmp_path):
     assert "scripted" in out and "refiner" in out  # backends table
     assert "unknown video backend 'nope'" in out
     assert "usage: /use ROLE=SPEC" in out
-    assert "unknown budget key 'x'" in out
+    assert "unknown budget cap 'x'" in out
+    assert "invalid option video.steps: video backend 'studio' takes no such option" in out
+    assert "write ROLE.KEY=VALUE" in out
     assert "no video yet" in out and "unknown command /frobnicate" in out
     assert "no such file" in out
 
@@ -94,7 +97,7 @@ def test_resume_without_a_saved_conversation_exits_2(tmp_path):
 
 def test_parse_budget():
     assert parse_budget("3", Budget()).max_generations == 3
-    both = parse_budget("usd=0.5 seconds=none", Budget(max_seconds=10))
+    both = parse_budget("max_usd=0.5 max_seconds=none", Budget(max_seconds=10))
     assert both.max_usd == 0.5 and both.max_seconds is None
 
 
@@ -116,3 +119,43 @@ def test_kinema_chat_through_a_real_pipe_on_the_studio(tmp_path):
     assert second.bounciness < 0.82 and "scene revised" in done.stdout
     # Feedback the studio's scene cannot take is said so and not run (two turns, not three).
     assert "could not apply to the scene" in done.stdout and "not run" in done.stdout
+    # Approving the plan resumes the graph from its checkpoint: no library chatter about it.
+    assert done.stderr == "", done.stderr[-3000:]
+
+
+def test_options_and_every_cap_reach_the_run(fakes, tmp_path):
+    res = chat(tmp_path, ["/budget max_usd=0.9 max_tokens=100000", "/option judge.strict=true",
+                          "/budget", "/option", "a ball falls", "y", "/quit"],
+               "--max-seconds", "50")
+    assert res.exit_code == 0, res.output
+    assert "max_seconds=50.0" in res.stdout and "max_usd=0.9" in res.stdout
+    assert "judge.strict=true" in res.stdout, res.stdout
+    (run_dir,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+    context = json.loads((run_dir / "context.json").read_text())
+    assert context["options"] == {"judge": {"strict": True}}
+    assert context["budget"]["max_tokens"] == 100000 and context["budget"]["max_seconds"] == 50
+
+
+def test_open_prints_the_path_and_launches_a_viewer_only_on_a_desktop(tmp_path, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from agent import chat as chat_module
+    from agent.context import Context
+
+    launched: list[str] = []
+    monkeypatch.setattr(chat_module, "open_file", launched.append)
+    monkeypatch.setattr(chat_module.sys, "platform", "linux")
+    monkeypatch.setattr(chat_module.sys.stdout, "isatty", lambda: True, raising=False)
+    shown = io.StringIO()
+    session = Session(turns=[Turn(message="a ball", prompt="a ball", video="runs/r/final.mp4")])
+    talk = Chat(Context(), {}, tmp_path / "chat.json", session, lambda prompt: None,
+                Console(file=shown, width=80))
+    for variable in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(variable, raising=False)
+    talk.cmd_open("")
+    assert "video: runs/r/final.mp4" in shown.getvalue() and launched == []
+    monkeypatch.setenv("DISPLAY", ":0")
+    talk.cmd_open("")
+    assert launched == ["runs/r/final.mp4"]

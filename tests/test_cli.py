@@ -32,7 +32,8 @@ def test_run_json_prints_result(fakes, tmp_path):
 def test_run_prints_progress_and_summary(fakes, tmp_path):
     res = invoke("run", "a ball falls", "--out", str(tmp_path), "--duration", "1", *FAKE_SPECS)
     assert res.exit_code == 0
-    assert "judge" in res.stderr and "target_reached" in res.stdout and "final.mp4" in res.stdout
+    assert "round 1 r01c0 score 0.40" in res.stderr and "round 3 stop: best score" in res.stderr
+    assert "stop: target_reached" in res.stdout and "final.mp4" in res.stdout
 
 
 @pytest.mark.parametrize("prompt", ["", "   \n"])

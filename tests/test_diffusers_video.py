@@ -114,7 +114,7 @@ def test_folder_without_a_pipeline_is_rejected(tmp_path):
 
 
 def test_unknown_options_are_rejected(tiny_models):
-    from pydantic import ValidationError
+    from tools.errors import BadInputError
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(BadInputError, match=r"invalid option video\.stepz"):
         registry.resolve("video", f"diffusers:{tiny_models['wan']}", stepz=3)

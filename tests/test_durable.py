@@ -20,7 +20,6 @@ from agent.state import RunRequest
 from tests import durable_run
 from tools.base import registry
 from tools.errors import BadInputError
-from tools.media import sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,7 +44,7 @@ def seeded_backends():
         registry.unregister(role, scheme)
 
 
-def test_sigkill_mid_round_then_resume_ends_like_an_uninterrupted_run(tmp_path):
+def test_sigkill_mid_round_then_resume_pays_for_nothing_twice(tmp_path):
     log = tmp_path / "generated.log"
     killed = _process("run", str(tmp_path / "killed"),
                       env={"KINEMA_TEST_LOG": str(log), "KINEMA_TEST_KILL_AT": "r02c1"})
@@ -56,22 +55,19 @@ def test_sigkill_mid_round_then_resume_ends_like_an_uninterrupted_run(tmp_path):
 
     resumed = _process("resume", str(run_dir), env={"KINEMA_TEST_LOG": str(log)})
     assert resumed.returncode == 0, resumed.stderr
-    straight = _process("run", str(tmp_path / "straight"), env={})
-    assert straight.returncode == 0, straight.stderr
-
-    after, clean = json.loads(resumed.stdout), json.loads(straight.stdout)
-    assert after["best"]["candidate"] == clean["best"]["candidate"]
-    assert after["best"]["score"] == clean["best"]["score"]
-    assert after["generations"] == clean["generations"] == 6
-    clean_dir = Path(clean["run_dir"])
-    assert sha256_file(run_dir / "final.mp4") == sha256_file(clean_dir / "final.mp4")
-    # No finished candidate was generated twice: not by the backend, not in the ledger or trace.
+    after = json.loads(resumed.stdout)
+    # No finished candidate was generated twice: not by the backend, not in the trace.
     finished = log.read_text().split()
-    assert len(finished) == len(set(finished)) == 6
+    assert len(finished) == len(set(finished)) and "r02c1" in finished
     assert Counter(_generated_candidates(run_dir)) == Counter(finished)
+    # The attempt the kill cut short was paid for: it stays in the ledger, within the caps.
     on_disk = read_result(run_dir)
-    assert on_disk["status"] == "completed" and on_disk["ledger"]["generations"] == 6
-    assert on_disk["ledger"]["usd"] == pytest.approx(0.001 + 6 * 0.25)  # the plan, 6 videos
+    assert on_disk["status"] == "completed"
+    assert on_disk["ledger"]["generations"] == after["generations"] == len(finished) + 1 <= 6
+    assert on_disk["ledger"]["usd"] == pytest.approx(0.001 + (len(finished) + 1) * 0.25)
+    lost = [e for s in tracing.read_spans(run_dir) for e in s["events"]
+            if e["name"] == "kinema.lost_attempts"]
+    assert len(lost) == 1 and tracing.attributes_of(lost[0])["count"] == 1
 
 
 class _InterruptingVideo(durable_run.SeededVideo):
@@ -102,7 +98,8 @@ def test_ctrl_c_leaves_a_resumable_run(seeded_backends, tmp_path):
     assert read_result(run_dir)["status"] == "cancelled"
     result = resume(run_dir)
     assert result.status == "completed" and read_result(run_dir)["status"] == "completed"
-    assert len(video.generated) == len(set(video.generated)) == result.ledger.generations
+    # The generation Ctrl-C cut short was paid for: the ledger counts it beside the others.
+    assert len(video.generated) == len(set(video.generated)) == result.ledger.generations - 1
     assert video.generated[:2] == ["r01c0", "r02c0"]
 
 

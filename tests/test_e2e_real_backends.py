@@ -46,7 +46,8 @@ def test_run_with_llm_roles_ensemble_judge_and_diffusers_video(scripted_llm, tin
     payload = json.loads(result.stdout)
     saved = json.loads((Path(payload["run_dir"]) / "result.json").read_text())
     ledger = saved["ledger"]
-    assert saved["status"] == "completed" and Path(saved["final_video"]).is_file()
+    assert saved["final_video"] == "final.mp4"  # paths in result.json: run-folder relative
+    assert saved["status"] == "completed" and Path(payload["final_video"]).is_file()
     assert ledger["generations"] >= 1 and saved["stop_reason"]
     assert ledger["input_tokens"] > 0 and ledger["output_tokens"] > 0 and ledger["usd"] > 0
     assert "gpu_seconds" in ledger  # metered: 0.0 on this CPU, wall seconds of the call on CUDA
@@ -74,7 +75,7 @@ def test_llm_planner_scene_gives_simulated_keyframes_to_a_diffusers_video(
     assert result.exit_code == 0, result.output
     run_dir = Path(json.loads(result.stdout)["run_dir"])
     saved = json.loads((run_dir / "result.json").read_text())
-    assert saved["status"] == "completed" and Path(saved["final_video"]).is_file()
+    assert saved["status"] == "completed" and (run_dir / saved["final_video"]).is_file()
     scene = saved["plan"]["scene"]
     assert scene["bodies"][0]["action"] == "dropped" and scene["ignored"] == []
     keyframes = sorted((run_dir / "rounds" / "01" / "keyframes").glob("kf_*.png"))

@@ -21,7 +21,7 @@ def test_loop_refines_until_target_and_keeps_the_best(fakes, fake_context):
     result = _run(fake_context)
     assert result.status == "completed"
     assert result.stop_reason == "target_reached"
-    assert [r["candidates"][0]["score"] for r in result.rounds] == [0.4, 0.7, 0.95]
+    assert [r.candidates[0].score for r in result.rounds] == [0.4, 0.7, 0.95]
     assert result.best is not None and (result.best.round, result.best.score) == (3, 0.95)
     run_dir = Path(result.run_dir)
     on_disk = json.loads((run_dir / "result.json").read_text())
@@ -65,8 +65,8 @@ def test_converges_when_refiner_has_nothing_new(fakes, fake_context):
 def test_generator_failure_is_data_not_a_crash(fakes, fake_context):
     fakes["video"].outcomes.extend([TimeoutError("the job timed out")])
     result = _run(fake_context)
-    first = result.rounds[0]["candidates"][0]
-    assert first["error"].startswith("TimeoutError") and first["score"] == 0.0
+    first = result.rounds[0].candidates[0]
+    assert first.error.startswith("TimeoutError") and first.score == 0.0
     assert result.status == "completed" and result.best.round > 1
 
 
@@ -98,7 +98,7 @@ def test_trace_has_a_span_per_node_per_round_and_the_decisions(fakes, fake_conte
         for name in ("keyframes", "generate", "judge", "decide"):
             assert nodes.count((f"node.{name}", rnd)) == 1
     assert ("node.plan", 1) in nodes and ("node.finish", 3) in nodes
-    root = next(s for s in spans if s["name"] == "kinema.run")
+    root = next(s for s in spans if s["name"] == tracing.ROOT_SPAN)
     assert all(s.get("parentSpanId") for s in spans if s is not root)
     events = [e for s in spans for e in s["events"]]
     decisions = [tracing.attributes_of(e) for e in events if e["name"] == "decision"]
@@ -135,9 +135,9 @@ def test_fan_out_generates_candidates_in_parallel_branches_and_keeps_the_best(fa
     fake_context.candidates_per_round = 3
     fake_context.usd_per_point = 1000.0  # a second fan-out is worth its $1.50
     result = _run(fake_context)
-    first = result.rounds[0]["candidates"]
-    assert [c["id"] for c in first] == ["r01c0", "r01c1", "r01c2"]
-    assert [c["seed"] for c in first] == [0, 1, 2]
+    first = result.rounds[0].candidates
+    assert [c.id for c in first] == ["r01c0", "r01c1", "r01c2"]
+    assert [c.seed for c in first] == [0, 1, 2]
     assert result.best.candidate == "r02c0" and result.best.score == 0.95
     assert result.iterations[1].strategy == "fan_out"
     assert result.ledger.generations == 6  # the default cap: round 2 was clipped to 3
@@ -151,7 +151,7 @@ def test_fan_out_is_clipped_so_the_generation_cap_holds(fakes, fake_context):
     fake_context.budget = Budget(max_generations=4)
     fake_context.usd_per_point = 1000.0
     result = _run(fake_context)
-    assert [len(r["candidates"]) for r in result.rounds] == [3, 1]
+    assert [len(r.candidates) for r in result.rounds] == [3, 1]
     assert result.ledger.generations == 4 and result.stop_reason == "budget_generations"
     decisions = _decisions(result)
     assert decisions[0]["candidates"] == 1
@@ -166,7 +166,7 @@ def test_usd_cap_holds_with_a_priced_generator(fakes, fake_context):
     fake_context.budget = Budget(max_generations=None, max_usd=1.75)
     fake_context.usd_per_point = 1000.0
     result = _run(fake_context)
-    assert [len(r["candidates"]) for r in result.rounds] == [3]
+    assert [len(r.candidates) for r in result.rounds] == [3]
     assert result.ledger.usd <= 1.75 and result.stop_reason == "budget_usd"
 
 
@@ -177,7 +177,7 @@ def test_an_unpriced_generator_starts_with_one_candidate_under_a_usd_cap(fakes, 
     fakes["judge"].scores.clear()
     fakes["judge"].scores.extend([0.3])
     result = _run(fake_context)
-    assert [len(r["candidates"]) for r in result.rounds] == [1, 1]
+    assert [len(r.candidates) for r in result.rounds] == [1, 1]
     assert result.ledger.usd <= 1.2
 
 

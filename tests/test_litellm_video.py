@@ -124,3 +124,22 @@ def test_prices_match_the_longest_name_and_can_be_overridden():
     assert price_per_second("gemini/veo-3.1-fast-generate-preview", {}) == 0.15
     assert price_per_second("openai/sora-2", {"sora-2": 0.5}) == 0.5
     assert price_per_second("someone/else", {}) == 0.0
+
+
+def test_a_job_cut_short_is_reattached_not_submitted_again(video_api, tmp_path):
+    """The job id is saved before polling; the next attempt at the candidate collects it."""
+    out = tmp_path / "out" / "r01c0.mp4"
+    cut_short = registry.resolve("video", "litellm-video:openai/sora-2", api_base=video_api,
+                                 **{**FAST, "deadline_s": 0.001})
+    with pytest.raises(VideoJobFailed, match="deadline_s"):  # as a kill mid-poll would leave it
+        cut_short.generate(_job(tmp_path), out)
+    ticket = json.loads(out.with_suffix(".job.json").read_text())
+    assert ticket["video_id"] and len(FakeVideoAPI.submitted) == 1
+    backend = registry.resolve("video", "litellm-video:openai/sora-2", api_base=video_api,
+                               **FAST)
+    cand = backend.generate(_job(tmp_path), out)
+    assert len(FakeVideoAPI.submitted) == 1 and Path(cand.video).is_file()
+    assert oct(out.stat().st_mode & 0o777) != oct(0o600)  # not mkstemp's private mode
+    other = _job(tmp_path).model_copy(update={"prompt": "a different shot"})
+    backend.generate(other, out)  # other inputs under the same name: a new job
+    assert len(FakeVideoAPI.submitted) == 2

@@ -7,15 +7,21 @@ import json
 import litellm
 import numpy as np
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
 
 from tests.llm_provider import PROVIDER, rate_limited, timed_out
 from tools.errors import BackendUnavailable
 from tools.jsonrepair import extract_json
-from tools.llm import LLMClient, LLMOptions, MalformedAnswer, ModelCallFailed, delimit
+from tools.llm import (
+    LLMClient,
+    LLMOptions,
+    MalformedAnswer,
+    ModelCallFailed,
+    delimit,
+    provider_of,
+)
+from tools.telemetry import bare_model, provider_name
 
 FAST = LLMOptions(backoff_s=0, backoff_max_s=0, max_retries=2, max_repairs=1)
 
@@ -108,20 +114,32 @@ def test_images_travel_as_base64_data_urls(scripted_llm):
     assert len(urls) == 2 and all(u.startswith("data:image/jpeg;base64,") for u in urls)
 
 
-def test_genai_attributes_land_on_the_current_span(scripted_llm, monkeypatch):
+def test_each_completion_is_a_genai_client_span(scripted_llm, monkeypatch, spans):
     monkeypatch.setenv("KINEMA_FAKE_SECRET", "sk-should-never-appear-anywhere-0123")
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
     scripted_llm.queue.append('{"name": "a", "count": 1}')
-    with provider.get_tracer("t").start_as_current_span("backend.planner"):
+    with spans.tracer.start_as_current_span("backend.planner"):
         client().ask(Pair, "system", "user")
-    attrs = dict(exporter.get_finished_spans()[0].attributes or {})
+    call, backend = spans.exporter.get_finished_spans()
+    assert call.name == "chat plain" and call.kind == SpanKind.CLIENT
+    assert call.parent is not None and call.parent.span_id == backend.context.span_id
+    attrs = dict(call.attributes or {})
     assert attrs["gen_ai.operation.name"] == "chat"
     assert attrs["gen_ai.provider.name"] == PROVIDER
-    assert attrs["gen_ai.request.model"] == f"{PROVIDER}/plain"
+    assert attrs["gen_ai.request.model"] == "plain"  # without litellm's routing prefix
     assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (120, 30)
     assert "sk-should-never" not in json.dumps({k: str(v) for k, v in attrs.items()})
+
+
+@pytest.mark.parametrize("model, provider, bare", [
+    ("gpt-4o", "openai", "gpt-4o"),
+    ("openai/gpt-4o", "openai", "gpt-4o"),
+    ("gemini/gemini-2.5-pro", "gcp.gemini", "gemini-2.5-pro"),
+    ("anthropic/claude-sonnet-4-5", "anthropic", "claude-sonnet-4-5"),
+    ("ollama/qwen3", "ollama", "qwen3"),
+])
+def test_genai_names_follow_the_conventions(model, provider, bare):
+    found = provider_of(model)
+    assert (provider_name(found), bare_model(model, found)) == (provider, bare)
 
 
 def test_delimit_keeps_user_text_inside():

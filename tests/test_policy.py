@@ -29,6 +29,13 @@ def test_stops_when_target_reached():
     assert d.numbers["best_score"] == 0.92
 
 
+def test_a_score_the_judge_could_barely_check_does_not_reach_the_target():
+    d = decide([0.5, 0.97], best_coverage=0.3)
+    assert (d.action, d.reason) == ("stop", policy.UNVERIFIED)
+    assert "30%" in d.detail and d.numbers["best_coverage"] == 0.3
+    assert decide([0.5, 0.97], best_coverage=0.8).reason == policy.TARGET_REACHED
+
+
 def test_target_uses_best_round_not_last():
     assert decide([0.95, 0.3]).reason == policy.TARGET_REACHED
 

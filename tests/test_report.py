@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -34,13 +35,13 @@ def test_every_finished_run_has_a_self_contained_report(fakes, fake_context):
     page = _page(result.run_dir)
     assert not re.search(r'(src|href)="(https?:)?//', page), "the report must not need a network"
     assert "a ball falls" in page and "free fall" in page and "Keyframe moments" in page
-    candidates = [c["id"] for r in result.rounds for c in r["candidates"]]
+    candidates = [c.id for r in result.rounds for c in r.candidates]
     filmstrips = re.findall(r'alt="filmstrip of (r\d\dc\d)" src="data:image/jpeg;base64,', page)
     assert filmstrips == candidates
     assert 'alt="score and cumulative cost per round" src="data:image/png;base64,' in page
     assert '<video controls loop muted src="data:video/mp4;base64,' in page
     for rnd in result.rounds:
-        assert rnd["decision"]["reason"] in page
+        assert rnd.decision.reason in page
     assert page.count('class="violated">violated<') >= 1  # rule verdicts are listed
     assert (Path(result.run_dir) / "rounds" / "record.json").is_file()
 
@@ -96,8 +97,8 @@ def test_kinema_trace_prints_the_decision_tree(fakes, fake_context):
     out = res.stdout
     assert f"run {result.run_id}" in out and "completed" in out
     for rnd in result.rounds:
-        assert f"round {rnd['index']}" in out
-        assert f"decision: {rnd['decision']['action']} ({rnd['decision']['reason']})" in out
+        assert f"round {rnd.index}" in out
+        assert f"decision: {rnd.decision.action} ({rnd.decision.reason})" in out
     assert "judgement r01c0: score 0.4" in out and "violated: gravity" in out
     assert "backend.video scripted" in out and "finished stop:" in out
 
@@ -147,3 +148,37 @@ def test_report_shows_the_scene_and_what_it_leaves_out(tmp_path):
     page = write_report(tmp_path, result, plan).read_text(encoding="utf-8")
     assert "left out of the scene" in page and "dog barks" in page
     assert "a red ball is dropped" in page
+
+
+def test_one_duration_everywhere(fakes, tmp_path):
+    """The CLI's summary, result.json, report.html and `kinema trace` show the same seconds."""
+    res = CliRunner().invoke(app, ["run", "a ball falls", "--out", str(tmp_path), "--duration",
+                                   "1", "--planner", "fixed", "--keyframes", "blank", "--video",
+                                   "scripted", "--judge", "scripted", "--refiner", "echo"])
+    assert res.exit_code == 0, res.output
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    seconds = json.loads((run_dir / "result.json").read_text())["ledger"]["seconds"]
+    shown = f"{seconds:.1f} s"
+    assert f"generations, {shown}" in res.stdout
+    assert shown in (run_dir / "report.html").read_text()
+    traced = CliRunner().invoke(app, ["trace", str(run_dir)]).stdout.splitlines()[0]
+    assert f"completed · {shown} ·" in traced
+
+
+def test_each_violation_is_drawn_on_the_video_where_it_happens(tmp_path):
+    """The report shows what the judge saw: the flagged stretch's tracked path on its frame."""
+    from agent.evidence import evidence_pictures
+    from tests.synthetic_clips import render
+    from tools.judges.kinematics import KinematicsJudge
+    from tools.media import write_video
+
+    t = np.arange(72) / 24
+    heights = np.clip(150 - 200 * t, 0, None)  # a fall at constant speed: a glide
+    video = write_video(render(60 + 30 * t, 194 - heights, floor_y=204), tmp_path / "v.mp4",
+                        fps=24)
+    verdict = KinematicsJudge().judge(video)
+    gravity = next(r for r in verdict.rules if r.id == "gravity")
+    assert gravity.status == "violated" and gravity.where
+    pictures = evidence_pictures(video, verdict, gravity)
+    assert len(pictures) == min(3, len(gravity.where))
+    assert all(p.startswith("data:image/jpeg;base64,") for p in pictures)

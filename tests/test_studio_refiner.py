@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tools.schema import KeyframeSpec, RuleVerdict, RunRequest, Verdict
 from tools.studio.planner import StudioPlanner
-from tools.studio.refiner import StudioRefiner
+from tools.studio.refiner import StudioRefiner, simulated_events
 
 
 def _verdict(*checks: RuleVerdict) -> Verdict:
@@ -18,7 +18,11 @@ def test_a_missing_event_gets_a_keyframe_where_the_scene_has_it():
                           evidence="missing bounces", span=(1.2, 1.5))
     keys = [KeyframeSpec(t=0.0), KeyframeSpec(t=4.0)]
     refinement = StudioRefiner().refine(plan, plan.generator_prompt, keys, _verdict(missing))
-    assert refinement.add_keyframes[0].t == 1.35
+    # At the simulated bounce inside the flagged stretch, not merely its middle.
+    (bounce,) = [e for e in simulated_events(plan) if 1.2 <= e.t <= 1.5]
+    assert bounce.kind == "contact"
+    assert refinement.add_keyframes[0].t == round(bounce.t, 3)
+    assert refinement.add_keyframes[0].event == "contact"
     assert refinement.changes_anything(plan.generator_prompt, [0.0, 4.0])
 
 

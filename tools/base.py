@@ -5,17 +5,22 @@ backends are declared as entry points in the group `kinema.backends`, exactly li
 ones, with names `<role>.<scheme>` and values `module:factory`. A factory is called as
 `factory(model, **options)` and returns the backend; loaded backends are cached per
 (role, spec, options) so expensive pipelines load once per process and are reused across rounds.
+
+A factory may declare the `Resources` its backend needs (a class attribute `resources`, or the
+`needs` decorator on a function factory) so a scheduler can place runs without loading anything.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from tools.errors import KinemaError, UnknownBackendError
+from tools.errors import BadInputError, KinemaError, UnknownBackendError
 from tools.schema import (
     ROLES,
     Candidate,
@@ -29,6 +34,35 @@ from tools.schema import (
 )
 
 ENTRY_POINT_GROUP = "kinema.backends"
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one backend instance needs from the machine that runs it, read before it loads.
+
+    Attributes:
+        gpus: accelerators it occupies while it works (a diffusers pipeline: 1; an API: 0).
+        holds_model: it loads weights once and then serves many calls, so a scheduler should keep
+            it in a long-lived worker (a Ray actor) instead of loading it again per item.
+    """
+
+    gpus: float = 0.0
+    holds_model: bool = False
+
+    def merge(self, other: Resources) -> Resources:
+        """What two backends of one run need together; they take turns on the same GPU."""
+        return Resources(gpus=max(self.gpus, other.gpus),
+                         holds_model=self.holds_model or other.holds_model)
+
+
+def needs(resources: Resources) -> Callable[[Any], Any]:
+    """Declares what a function factory's backends need (classes set `resources` themselves)."""
+
+    def declare(factory: Any) -> Any:
+        factory.resources = resources
+        return factory
+
+    return declare
 
 
 @runtime_checkable
@@ -139,9 +173,21 @@ class Registry:
             if isinstance(factory, str):
                 factory = _import_factory(factory)
                 self._factories[(role, scheme)] = factory
-            backend = factory(model, **options)
+            backend = _construct(factory, role, spec, model, options)
             self._instances[key] = backend
             return backend
+
+    def resources(self, role: str, spec: str) -> Resources:
+        """What `spec`'s backend needs, from its factory's declaration, without loading it."""
+        self.check(role, spec)
+        scheme, _ = split_spec(spec)
+        with self._lock:
+            factory = self._factories[(role, scheme)]
+            if isinstance(factory, str):
+                factory = _import_factory(factory)
+                self._factories[(role, scheme)] = factory
+        declared = getattr(factory, "resources", None)
+        return declared if isinstance(declared, Resources) else Resources()
 
     def check(self, role: str, spec: str) -> None:
         """Raises UnknownBackendError for a spec whose scheme is unknown, without loading it."""
@@ -160,6 +206,29 @@ class Registry:
                 if role in ROLES and scheme and (role, scheme) not in self._factories:
                     self._factories[(role, scheme)] = ep.value
             self._loaded_entry_points = True
+
+
+def _construct(factory: Factory, role: str, spec: str, model: str | None,
+               options: dict[str, Any]) -> Any:
+    """`factory(model, **options)`, an option it does not take refused by name."""
+    from pydantic import ValidationError
+
+    try:
+        return factory(model, **options)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "?"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if first.get("type") == "extra_forbidden":
+            message = "not an option of this backend"
+        raise BadInputError(f"invalid option {role}.{key} for {role} backend {spec!r}: "
+                            f"{message}") from None
+    except TypeError as exc:
+        unexpected = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        if unexpected is None:
+            raise
+        raise BadInputError(f"invalid option {role}.{unexpected[1]}: {role} backend {spec!r} "
+                            "takes no such option") from None
 
 
 def _check_role(role: str) -> None:

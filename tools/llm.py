@@ -26,7 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tools.errors import BackendUnavailable, KinemaError
 from tools.jsonrepair import extract_json
+from tools.redact import redact_text
 from tools.schema import Ledger
+from tools.telemetry import bare_model, model_call, provider_name, record_usage
 
 # litellm fetches a remote price map at import unless told otherwise; tools may be used without
 # `agent`, so this module sets it too (a user's own choice wins).
@@ -50,6 +52,8 @@ class LLMOptions(BaseModel):
     temperature: float | None = Field(0.2, ge=0, le=2)
     max_tokens: int | None = Field(4096, ge=1, description="Completion tokens per request.")
     api_base: str | None = Field(None, description="Endpoint, e.g. http://localhost:11434.")
+    preflight: bool = Field(True, description="Before a run, require the model to be in "
+                            "litellm's model table; turn off for a model newer than the table.")
 
 
 class ModelCallFailed(Exception):
@@ -79,6 +83,22 @@ def provider_of(model: str) -> str:
         return str(_litellm().get_llm_provider(model)[1])
     except Exception:
         return model.split("/", 1)[0] if "/" in model else "unknown"
+
+
+def model_known(model: str) -> bool:
+    """Whether litellm's model table (or a registered custom provider) knows `model`."""
+    litellm = _litellm()
+    custom = {str(p.get("provider")) for p in getattr(litellm, "custom_provider_map", []) or []}
+    if model.split("/", 1)[0] in custom:
+        return True
+    table = litellm.model_cost
+    if model in table or model.split("/", 1)[-1] in table:
+        return True
+    try:
+        litellm.get_model_info(model)
+    except Exception:  # litellm raises plain Exceptions for a model it does not know
+        return False
+    return True
 
 
 def missing_keys(model: str) -> list[str]:
@@ -161,16 +181,21 @@ class LLMClient:
         ]
         spent = Ledger()
         for attempt in range(self.options.max_repairs + 1):
-            response = self._complete(messages, schema, spent)
-            spent = spent + usage_cost(response)
-            self._annotate_span(response, spent)
-            text = response.choices[0].message.content or ""
+            with self._model_call() as span:
+                response = self._complete(messages, schema, spent)
+                cost = usage_cost(response)
+                record_usage(span, response, input_tokens=cost.input_tokens,
+                             output_tokens=cost.output_tokens)
+                span.set_attribute("kinema.cost.usd", cost.usd)
+            spent = spent + cost
+            text = answer_text(response)
             try:
                 return parse_answer(schema, text), spent
             except ValueError as exc:
                 if attempt == self.options.max_repairs:
                     raise MalformedAnswer(f"{self.model} gave no valid {schema.__name__}: "
                                           f"{_short(exc)}", spent) from exc
+                _reask_event(attempt + 1, exc, spent)
                 messages += [{"role": "assistant", "content": text},
                              {"role": "user", "content": _reask(schema, exc)}]
         raise AssertionError("unreachable")
@@ -231,37 +256,78 @@ class LLMClient:
         return KinemaError(f"{self.model} rejected the request ({type(exc).__name__}: "
                            f"{_short(exc)}): {self.instead}")
 
-    def _annotate_span(self, response: Any, spent: Ledger) -> None:
-        """GenAI semantic-convention attributes on the span the agent opened around the call."""
-        from opentelemetry import trace
-
-        span = trace.get_current_span()
-        span.set_attributes({
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": self.provider,
-            "gen_ai.request.model": self.model,
-            "gen_ai.response.model": str(getattr(response, "model", "") or self.model),
-            "gen_ai.usage.input_tokens": spent.input_tokens,
-            "gen_ai.usage.output_tokens": spent.output_tokens,
-            "kinema.cost.llm_usd": spent.usd,
-        })
+    def _model_call(self) -> Any:
+        """The GenAI span of one completion (its retries are events on it)."""
+        return model_call("chat", bare_model(self.model, self.provider),
+                          provider_name(self.provider), attributes={
+                              "gen_ai.output.type": "json",
+                              "gen_ai.request.temperature": self.options.temperature,
+                              "gen_ai.request.max_tokens": self.options.max_tokens})
 
 
-def with_retries(options: LLMOptions, fn: Any, **kwargs: Any) -> Any:
+def with_retries(options: LLMOptions, fn: Any, *,
+                 retry_on: tuple[type[Exception], ...] | None = None, **kwargs: Any) -> Any:
     """`fn(**kwargs)`, retried on transient errors with jittered exponential backoff, bounded.
 
-    The last transient error is re-raised once the attempts are spent; others pass at once.
+    A server's `Retry-After` is honoured up to `backoff_max_s`. Each retry is an event on the
+    span in progress (the backend call's): which attempt failed, with what error, and how long
+    the wait before the next one is. The last transient error is re-raised once the attempts
+    are spent; others pass at once. `retry_on` narrows what counts as transient (a job
+    submission that timed out may have created a paid job, so it is not retried).
     """
-    from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+    from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
     from tenacity import wait_random_exponential as jittered
+
+    backoff = jittered(multiplier=options.backoff_s, max=options.backoff_max_s)
+
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        return min(max(backoff(state), retry_after_s(error) or 0.0), options.backoff_max_s)
 
     retrying = Retrying(
         stop=stop_after_attempt(options.max_retries + 1),
-        wait=jittered(multiplier=options.backoff_s, max=options.backoff_max_s),
-        retry=retry_if_exception_type(transient_errors()),
+        wait=wait,
+        retry=retry_if_exception_type(retry_on or transient_errors()),
+        before_sleep=_retry_event(getattr(fn, "__name__", "call")),
         reraise=True,
     )
     return retrying(fn, **kwargs)
+
+
+def _retry_event(call: str) -> Any:
+    def record(state: Any) -> None:
+        from opentelemetry import trace
+
+        error = state.outcome.exception() if state.outcome else None
+        wait_s = state.next_action.sleep if state.next_action else 0.0
+        trace.get_current_span().add_event("retry", {
+            "call": call,
+            "attempt": state.attempt_number,
+            "error.type": type(error).__name__ if error else "",
+            "error.message": _short(error, 200) if error else "",
+            "wait_s": round(float(wait_s), 3),
+        })
+
+    return record
+
+
+def retry_after_s(error: BaseException | None) -> float | None:
+    """Seconds a server asked to wait (`Retry-After`, in seconds), when the error carries it."""
+    if error is None:
+        return None
+    response = getattr(error, "response", None)
+    for headers in (getattr(error, "litellm_response_headers", None),
+                    getattr(error, "headers", None), getattr(response, "headers", None)):
+        try:
+            value = headers.get("retry-after") if headers is not None else None
+        except Exception:  # a mock response without real headers
+            value = None
+        if value is not None:
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                return None
+    return None
 
 
 def parse_answer(schema: type[T], text: str) -> T:
@@ -292,11 +358,30 @@ def permanent_errors() -> tuple[type[Exception], ...]:
             litellm.BadRequestError, litellm.UnprocessableEntityError)
 
 
+def answer_text(response: Any) -> str:
+    """The text of a chat response; empty when a broken response has no choices or message."""
+    try:
+        return str(response.choices[0].message.content or "")
+    except (AttributeError, IndexError, TypeError):
+        return ""
+
+
+def _reask_event(attempt: int, exc: Exception, spent: Ledger) -> None:
+    """A re-ask is a paid retry: recorded on the span with what the run has paid so far."""
+    from opentelemetry import trace
+
+    trace.get_current_span().add_event("reask", {
+        "attempt": attempt, "error.type": type(exc).__name__,
+        "error.message": _short(exc, 200), "spent_usd": spent.usd,
+        "spent_tokens": spent.input_tokens + spent.output_tokens})
+
+
 def _reask(schema: type[BaseModel], exc: Exception) -> str:
     return (f"That answer is not a valid {schema.__name__} object ({_short(exc)}). Reply again "
             "with only the complete, corrected JSON object.")
 
 
-def _short(exc: Exception, limit: int = 300) -> str:
-    text = " ".join(str(exc).split())
+def _short(exc: BaseException, limit: int = 300) -> str:
+    """An error's text on one line, shortened, with secrets a provider echoed redacted."""
+    text = redact_text(" ".join(str(exc).split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -12,6 +12,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 RuleStatus = Literal["followed", "violated", "unclear"]
+# Longer prompts are a paste gone wrong, not a shot: they would be checkpointed, sent to every
+# model and repeated in every report.
+MAX_PROMPT_CHARS = 4000
 ROLES: tuple[str, ...] = ("planner", "keyframes", "video", "judge", "refiner")
 
 
@@ -36,7 +39,7 @@ class Ledger(BaseModel):
 class RunRequest(BaseModel):
     """What the user asked for."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     prompt: str = Field(description="The user's description of the video.")
     init_image: str | None = Field(None, description="Optional path of a first frame.")
@@ -53,6 +56,14 @@ class RunRequest(BaseModel):
     def _prompt_has_text(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("the prompt is empty: describe the video you want")
+        if len(value) > MAX_PROMPT_CHARS:
+            raise ValueError(f"the prompt has {len(value)} characters, more than the "
+                             f"{MAX_PROMPT_CHARS} accepted: shorten it")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the prompt holds bytes that are not UTF-8 text: re-type it or fix "
+                             "its encoding") from None
         return value.strip()
 
 
@@ -276,6 +287,11 @@ class RuleVerdict(BaseModel):
     confidence: float = Field(ge=0, le=1)
     evidence: str = ""
     span: tuple[float, float] | None = Field(None, description="Time span in seconds, if any.")
+    where: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The stretches of tracked bodies that show it (track, t0, t1, kind), so a "
+        "person can check it: the report draws each on a frame of the video.",
+    )
 
 
 class Verdict(BaseModel):
@@ -286,6 +302,11 @@ class Verdict(BaseModel):
     physics: float = Field(ge=0, le=1)
     adherence: float | None = Field(None, ge=0, le=1, description="Whether the video shows the "
                                     "prompt (None when no prompt or scene was given).")
+    coverage: float | None = Field(
+        None, ge=0, le=1,
+        description="Share of the moving bodies' time the judge could check; None when the "
+        "judge does not measure it. A verdict that checked little cannot reach a target.",
+    )
     rules: list[RuleVerdict] = Field(default_factory=list)
     adherence_checks: list[RuleVerdict] = Field(
         default_factory=list, description="`adherence.<what>` checks: the video against the "

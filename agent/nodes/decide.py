@@ -25,6 +25,14 @@ def round_scores(state: RunState) -> list[float]:
     return [*past, max((v.score for v in state.verdicts), default=0.0)]
 
 
+def best_coverage(state: RunState) -> float | None:
+    """How much of its motion the judge could check in the best-scoring candidate so far."""
+    verdicts = [v for it in state.iterations for v in it.verdicts] + list(state.verdicts)
+    if not verdicts:
+        return None
+    return max(verdicts, key=lambda v: v.score).coverage
+
+
 def round_cost(state: RunState) -> Ledger:
     """What the current round has spent so far (its refinement included)."""
     return difference(state.ledger, state.round_start)
@@ -96,6 +104,7 @@ def decide(state: RunState, ctx: Context) -> dict[str, Any]:
         seed_luck=ctx.reseed and policy.looks_like_seed_luck(seed_signals(state), ctx.min_gain),
         last_strategy=state.strategy,
         round_strategies=[it.strategy for it in state.iterations] + [state.strategy],
+        best_coverage=best_coverage(state),
     )
     trace_decision(decision)
     update: dict[str, Any] = {"decision": decision}

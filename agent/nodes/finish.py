@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from agent import tracing
 from agent.context import Context
-from agent.nodes.wrap import node
+from agent.nodes.wrap import close_hosted, node
 from agent.report import write_report
-from agent.rundir import best_of, copy_final, round_summary, write_result
-from agent.state import RunResult, RunState, RunStatus
+from agent.rundir import RESULT_FILE, best_of, copy_final, round_summary, write_result
+from agent.state import KinemaOutput, RunResult, RunState, RunStatus
 
 
 def build_result(state: RunState, ctx: Context, status: RunStatus,
@@ -20,7 +21,7 @@ def build_result(state: RunState, ctx: Context, status: RunStatus,
     final = Path(state.run_dir) / "final.mp4"
     return RunResult(
         run_id=state.run_id,
-        prompt=state.request.prompt,
+        prompt=state.req.prompt,
         status=status,
         stop_reason=state.decision.reason if state.decision and status == "completed" else status,
         best=best,
@@ -37,7 +38,24 @@ def build_result(state: RunState, ctx: Context, status: RunStatus,
     )
 
 
-@node("finish")
+def outcome(result: RunResult) -> KinemaOutput:
+    """What a host needs from a run (the exported graphs' output, the tool's and MCP's
+    answer): the best video, its scores, why the run stopped, and `result.json`, with
+    absolute paths so a host in another folder can open them."""
+    ref = result.best
+    best = next((c for r in result.rounds if ref and r.index == ref.round
+                 for c in r.candidates if c.id == ref.candidate), None)
+    return {
+        "video": os.path.abspath(result.final_video) if result.final_video else None,
+        "score": result.best.score if result.best else None,
+        "physics": best.physics if best else None,
+        "adherence": best.adherence if best else None,
+        "stop_reason": result.stop_reason,
+        "result_path": os.path.abspath(Path(result.run_dir) / RESULT_FILE),
+    }
+
+
+@node("finish", timed=False)
 def finish(state: RunState, ctx: Context) -> dict[str, Any]:
     run_dir = Path(state.run_dir)
     best = best_of(state.iterations)
@@ -50,5 +68,7 @@ def finish(state: RunState, ctx: Context) -> dict[str, Any]:
         "best_score": best.score if best else 0.0,
         "best_candidate": best.candidate if best else "",
         "rounds": len(state.iterations),
+        "seconds": round(result.ledger.seconds, 3),
     })
-    return {}
+    close_hosted(state, "completed", seconds=result.ledger.seconds)
+    return dict(outcome(result))

@@ -8,10 +8,11 @@ which overstates the wall time of a truly parallel fan-out: a seconds cap errs o
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from agent import tracing
+from agent import journal, tracing
 from agent.backends import backend_call, charge, record_cost, resolve
 from agent.context import Context
 from agent.costs import total
@@ -36,9 +37,14 @@ def judge(state: RunState, ctx: Context) -> dict[str, Any]:
             verdict = _unjudgeable(cand, judge_backend.spec)
         else:
             attrs = {"kinema.candidate": cand.id}
+            key = journal.key_of(judge_backend.spec, ctx.options.get("judge", {}),
+                                 cand.sha256 or cand.video, state.plan)
             with backend_call(state, "judge", judge_backend.spec, **attrs) as span:
                 started = time.perf_counter()
-                verdict = judge_backend.judge(Path(cand.video), state.plan)
+                verdict, reused = journal.once(
+                    state.run_dir, f"{cand.id}-judge", key, Verdict,
+                    partial(judge_backend.judge, Path(cand.video), state.plan))
+                span.set_attribute("kinema.reused", reused)
                 record_cost(span, verdict.cost)
             ledger = charge(ledger, verdict.cost)
             # Its own time, for the cost model's price per candidate (the node counts it once).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent import journal
 from agent.backends import backend_call, charge, record_cost, resolve
 from agent.context import Context
 from agent.nodes.wrap import node
@@ -19,7 +20,7 @@ def _key(t: float) -> float:
 def keyframes(state: RunState, ctx: Context) -> dict[str, Any]:
     assert state.plan is not None, "keyframes runs after plan"
     known = {_key(k.t): k for k in state.keyframes}
-    wanted = [s for s in state.keyframe_specs if s.t <= state.request.duration_s]
+    wanted = [s for s in state.keyframe_specs if s.t <= state.req.duration_s]
     missing = [s for s in wanted if _key(s.t) not in known]
     rendered: list[Keyframe] = []
     ledger = state.ledger
@@ -27,8 +28,15 @@ def keyframes(state: RunState, ctx: Context) -> dict[str, Any]:
         generator = resolve(ctx, "keyframes")
         out_dir = round_dir(state.run_dir, state.round) / "keyframes"
         count = {"kinema.count": len(missing)}
+        key = journal.key_of(generator.spec, ctx.options.get("keyframes", {}), state.plan,
+                             missing, state.req, state.round)
+        plan = state.plan
         with backend_call(state, "keyframes", generator.spec, **count) as s:
-            rendered = generator.render(state.plan, missing, state.request, out_dir)
+            rendered, reused = journal.once(
+                state.run_dir, f"r{state.round:02d}-keyframes", key, list[Keyframe],
+                lambda: generator.render(plan, missing, state.req, out_dir),
+                files=lambda made: [k.image for k in made])
+            s.set_attribute("kinema.reused", reused)
             cost = sum((k.cost for k in rendered), Ledger())
             record_cost(s, cost)
         ledger = charge(ledger, cost)

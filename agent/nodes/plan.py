@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from agent import tracing
+from agent import journal, tracing
 from agent.backends import backend_call, charge, record_cost, resolve
 from agent.context import Context
 from agent.nodes.decide import first_round_candidates
 from agent.nodes.wrap import node
-from agent.state import RunState
+from agent.state import RunState, ShotPlan
 from tools.errors import StudioUnsupported
 from tools.studio.unsupported import unsupported_message
 
@@ -18,8 +18,11 @@ from tools.studio.unsupported import unsupported_message
 @node("plan")
 def plan(state: RunState, ctx: Context) -> dict[str, Any]:
     planner = resolve(ctx, "planner")
+    key = journal.key_of(planner.spec, ctx.options.get("planner", {}), state.req)
     with backend_call(state, "planner", planner.spec) as span:
-        shot = planner.plan(state.request)
+        shot, reused = journal.once(state.run_dir, "plan", key, ShotPlan,
+                                    lambda: planner.plan(state.req))
+        span.set_attribute("kinema.reused", reused)
         record_cost(span, shot.cost)
     if shot.scene is None and getattr(resolve(ctx, "video"), "needs_scene", False):
         # Nothing is paid yet: say what could not be simulated and what would make it.
@@ -37,12 +40,12 @@ def plan(state: RunState, ctx: Context) -> dict[str, Any]:
         "prompt": shot.generator_prompt,
         "keyframe_specs": sorted(shot.keyframes, key=lambda k: k.t),
         "round": 1,
-        "seed": state.request.seed,
+        "seed": state.req.seed,
         "ledger": charge(state.ledger, shot.cost),
         "started_at": time.time(),
         "strategy": "initial",
     }
     first = state.model_copy(update=update)
-    update["fan_out"] = first_round_candidates(first, ctx)
+    update["candidates_per_round"] = first_round_candidates(first, ctx)
     update["round_start"] = update["ledger"]
     return update

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from agent import policy, tracing
+from agent import journal, policy, tracing
 from agent.backends import backend_call, charge, record_cost, resolve
 from agent.context import Context
 from agent.nodes.decide import this_round, trace_decision
@@ -39,7 +39,7 @@ def next_round(state: RunState, decision: Decision) -> dict[str, Any]:
         "round": state.round + 1,
         "round_start": state.ledger,
         "strategy": decision.strategy or policy.REFINE,
-        "fan_out": max(1, decision.candidates),
+        "candidates_per_round": max(1, decision.candidates),
         "candidates": [],
         "verdicts": [],
     }
@@ -61,8 +61,14 @@ def refine(state: RunState, ctx: Context) -> dict[str, Any]:
         return reseed(state, state.decision)
     best = max(state.verdicts, key=lambda v: v.score)
     refiner = resolve(ctx, "refiner")
+    key = journal.key_of(refiner.spec, ctx.options.get("refiner", {}), state.plan, state.prompt,
+                         state.keyframe_specs, best)
+    plan = state.plan
     with backend_call(state, "refiner", refiner.spec) as span:
-        refinement = refiner.refine(state.plan, state.prompt, state.keyframe_specs, best)
+        refinement, reused = journal.once(
+            state.run_dir, f"r{state.round:02d}-refine", key, Refinement,
+            lambda: refiner.refine(plan, state.prompt, state.keyframe_specs, best))
+        span.set_attribute("kinema.reused", reused)
         record_cost(span, refinement.cost)
     ledger = charge(state.ledger, refinement.cost)
     tracing.event("refinement", {
@@ -93,7 +99,8 @@ def rescene(state: RunState, refinement: Refinement) -> dict[str, Any]:
     from tools.studio.planner import with_scene
 
     assert state.plan is not None and state.decision is not None
-    plan = with_scene(state.plan, refinement.scene, state.request)  # type: ignore[arg-type]
+    assert refinement.scene is not None
+    plan = with_scene(state.plan, refinement.scene, state.req)
     tracing.event("rescene", {"bodies": [b.name for b in plan.scene.bodies] if plan.scene
                               else []})
     return {

@@ -17,6 +17,8 @@ Unclear rules weigh a quarter and pull the base gently toward 0.5.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 import time
 from pathlib import Path
@@ -26,18 +28,23 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.errors import BadInputError
+from tools.judges.accounting import Account, Body, Physics, account
 from tools.judges.adherence import Adherence, run_score
 from tools.judges.adherence_tracking import adherence_for
+from tools.judges.agents import Sightings, carried
+from tools.judges.camera import MIN_AGREEMENT, find_cuts
 from tools.judges.checks import (
     CHECKS,
     RULE_TEXT,
     Scene,
     TrackMotion,
     frozen_video,
-    reference_paths,
+    has_reference,
     verdict,
 )
 from tools.judges.checks.base import rnd
+from tools.judges.checks.continuity import near_ground, position_noise
+from tools.judges.checks.gravity import expected_accel
 from tools.judges.motion import (
     airborne_runs,
     fit_segment,
@@ -45,10 +52,13 @@ from tools.judges.motion import (
     rest_mask,
     step_ratios,
 )
+from tools.judges.surfaces import SurfaceFinder
 from tools.judges.tracking import (
     ANALYSIS_MAX_SIDE,
+    Detection,
     Track,
     Tracking,
+    colour_distance,
     is_moving,
     track_objects,
 )
@@ -56,7 +66,9 @@ from tools.media import read_video, video_size
 from tools.schema import Ledger, RuleVerdict, ShotPlan, Verdict
 
 MIN_FRAMES = 8
-MAX_MOVING_TRACKS = 6
+MAX_SALIENT = 4  # bodies followed at most: a clip's subjects, not its scenery's flicker
+MIN_SHOT_S = 1.0  # a shot of an edited clip shorter than this is not judged
+SALIENT_SHARE = 0.3
 
 
 class KinematicsOptions(BaseModel):
@@ -123,22 +135,230 @@ def judge_frames(
         "px_per_m": plan.px_per_m if plan else None,
     }
     if count < MIN_FRAMES:
-        return _unclear_verdict(f"only {count} frames: too few to measure motion", base, started)
+        reason = f"only {count} frames: too few to measure motion"
+        return _unclear_verdict(reason, base, started,
+                                adherence=adherence_for(plan, None, fps, size, count, reason))
+    cuts = find_cuts(frames[:, ::4, ::4])
+    if cuts:
+        return _judge_shots(frames, fps, plan, max_side, scale, cuts, base, started)
+    shot = _judge_shot(frames, fps, plan, max_side, scale, base, plan)
+    if shot.coverage is None:
+        return _unclear_verdict(base["unreliable_reason"], base, started, shot.rules,
+                                shot.adherence)
+    return _verdict(shot.rules, base, started, shot.coverage, shot.adherence)
+
+
+@dataclasses.dataclass
+class Shot:
+    """What one shot showed: its rules, the share of its motion they checked (None when its
+    tracks cannot be trusted), and its adherence to the plan's scene (None without one)."""
+
+    rules: list[RuleVerdict]
+    coverage: float | None
+    adherence: Adherence | None
+
+
+def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side: int,
+                scale: float, data: dict[str, Any], adhere_to: ShotPlan | None) -> Shot:
+    """One shot, filling `data` with its measurements. The rules read `plan`; adherence is
+    measured against `adhere_to`'s scene (an edited clip's shots are judged without the
+    scene's simulation, but each against the scene the prompt asks for)."""
+    count, height, width = frames.shape[:3]
+    size = (round(width * scale), round(height * scale))
     tracking = track_objects(frames, fps, max_side, scale)
     diagonal = math.hypot(*size)
-    moving = [t for t in tracking.tracks if is_moving(t, diagonal, tracking.min_area)]
-    base |= _tracking_measurements(tracking, moving, fps)
+    movers = [t for t in split_switches(tracking.tracks, len(tracking.tracks))
+              if is_moving(t, diagonal, tracking.min_area)]
+    agents = [t for t in movers if is_agent(t)]
+    bodies = [t for t in movers if t not in agents]
+    moving = salient(bodies, count, diagonal)
+    busy = cluttered(len(bodies), tracking.camera, width * scale)
+    if busy:
+        moving = [t for t in moving
+                  if steady(t, count, tracking.factor) and not scenery(tracking, t)]
+    elif len(moving) > 1:
+        moving = [t for t in moving if steady_look(t, tracking.factor)]
+    data |= _tracking_measurements(tracking, moving, fps)
+    data["movers_ignored"] = len(movers) - len(moving) - len(agents)
+    data["agents"] = [t.id for t in agents]
+    data["cluttered"] = busy
+    if tracking.camera:
+        data["camera"] = tracking.camera
     reason = _unreliable_reason(tracking, moving, count)
-    busy = tracking.busy_frames > 0.3 * count
-    adherence = adherence_for(plan, None if busy else moving, fps, size, count, reason)
+    if tracking.camera and tracking.camera.get("agreement", 1.0) < MIN_AGREEMENT:
+        reason = (f"the camera moves past scenery at several depths: only "
+                  f"{100 * tracking.camera['agreement']:.0f}% of the background's features "
+                  "agree on one camera motion, so where things are in the world cannot be "
+                  "recovered from the picture")
+    elif reason and busy and bodies:
+        reason = (f"{len(bodies)} regions move (a cluttered scene"
+                  f"{' and a moving camera' if tracking.camera else ''}) and none is followed "
+                  "steadily enough to measure its motion")
+    # Adherence counts every moving region the tracker finds, as its calibration and its
+    # rendition of the scene (`track_bodies`) do; None when the whole image changes.
+    adhering = None if tracking.busy_frames > 0.3 * count else [
+        t for t in tracking.tracks if is_moving(t, diagonal, tracking.min_area)]
+    adherence = adherence_for(adhere_to, adhering, fps, size, count, reason)
     if reason:
-        extra = [frozen_video(plan, tracking.frame_change)] if not moving else []
-        return _unclear_verdict(reason, base, started, extra, adherence)
-    motions = [analyse_track(track, fps, diagonal) for track in moving]
-    scene = Scene(tracking, motions, plan, fps, size, count, base)
-    wanted = [r for r in CHECKS if r != "trajectory" or reference_paths(plan)]
-    rules = [CHECKS[rule_id](scene) for rule_id in wanted]
-    return _verdict(rules, base, started, adherence)
+        data["unreliable_reason"] = reason
+        return Shot([frozen_video(plan, tracking.frame_change)] if not moving else [], None,
+                    adherence)
+    seen = Sightings(tracking.tracks)
+    motions = [dataclasses.replace(m, held=carried(m.track, seen))
+               for m in (analyse_track(track, fps, diagonal) for track in moving)]
+    surfaces = SurfaceFinder(tracking.background, tracking.factor)
+    whole = account_motions(motions, tracking, plan, diagonal, surfaces)
+    data["account"] = whole.as_dict()
+    extras = () if busy else tuple(t for t in bodies if t not in moving
+                                   and len(t.detections) >= MIN_FRAMES and body_like(t, diagonal,
+                                                                                 ranging=False))
+    scene = Scene(tracking, motions, plan, fps, size, count, data, whole, surfaces, extras)
+    wanted = [r for r in CHECKS if r != "trajectory" or has_reference(plan)]
+    return Shot([CHECKS[rule_id](scene) for rule_id in wanted], whole.coverage, adherence)
+
+
+def split_switches(tracks: list[Track], next_id: int) -> list[Track]:
+    """The tracks cut where one jumps onto a body that looks otherwise: among many small
+    movers (leaves, specks) the matcher can hand a track from one to another when the first
+    blinks out. A teleporting body keeps its look; such a hop does not, and it is two bodies,
+    not one that jumped. New pieces get ids from `next_id` on."""
+    out: list[Track] = []
+    for track in tracks:
+        dets = track.detections
+        steps = [math.hypot(b.x - a.x, b.y - a.y) for a, b in itertools.pairwise(dets)]
+        cuts = [k for k in range(1, len(dets))
+                if _switch(dets[k - 1], dets[k], track.radius, steps, k - 1)]
+        if not cuts:
+            out.append(track)
+            continue
+        for a, b in itertools.pairwise([0, *cuts, len(dets)]):
+            piece = Track(track.id if a == 0 else next_id, dets[a:b],
+                          [j - a for j in track.joins if a < j < b])
+            next_id += a != 0
+            out.append(piece)
+    return out
+
+
+def _switch(before: Detection, after: Detection, radius: float, steps: list[float],
+            k: int) -> bool:
+    """A step far longer than the body's size and than the steps around it (a fast body
+    blurred into a longer blob makes long steps throughout), onto a blob of another look."""
+    around = steps[max(0, k - 3) : k] + steps[k + 1 : k + 4]
+    usual = float(np.median(around)) if around else 0.0
+    far = steps[k] > max(3.0 * radius, 12.0, 4.0 * usual)
+    size = max(before.area, after.area) / max(min(before.area, after.area), 1.0)
+    return far and (size > 1.5 or colour_distance(before.colour, after.colour) > 0.12)
+
+
+def is_agent(track: Track) -> bool:
+    """Whether a mover reaches in from the frame's edge most of the time: an arm and hand, a
+    person, a tool held from outside the picture. It moves bodies; it is not one of them."""
+    dets = track.detections
+    return len(dets) >= 3 and sum(d.at_edge for d in dets) >= 0.5 * len(dets)
+
+
+def _judge_shots(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side: int,
+                 scale: float, cuts: list[int], base: dict[str, Any],
+                 started: float) -> Verdict:
+    """An edited clip: each shot judged on its own (a cut is no teleport), then one verdict.
+
+    A rule is violated when it is in some shot, followed when it is in some and violated in
+    none; spans are given in the whole clip's time. The plan's simulation is not compared:
+    which shot shows which part of it is unknown. Each shot's adherence is measured against
+    the plan's scene, and the clip's is that of the shot that shows the scene best (an edit
+    may show the scene in one shot and a close-up or a reaction in another).
+    """
+    bounds = [0, *cuts, len(frames)]
+    shot_plan = plan.model_copy(update={"scene": None}) if plan is not None else None
+    shots: list[dict[str, Any]] = []
+    per_rule: dict[str, list[RuleVerdict]] = {}
+    adherences: list[tuple[Adherence, float, int]] = []
+    weighted = total = 0.0
+    for a, b in itertools.pairwise(bounds):
+        data: dict[str, Any] = {"t0": rnd(a / fps), "t1": rnd(b / fps)}
+        if (b - a) / fps < MIN_SHOT_S:
+            # The scenery of so short a shot is what its few frames share: a body that rests
+            # through most of them is taken for scenery, and its remains for a moving body.
+            data["unreliable_reason"] = (f"a shot of {(b - a) / fps:.2f} s is too short to "
+                                         "tell the bodies from the scenery")
+            shot = Shot([], None, None)
+        else:
+            shot = _judge_shot(frames[a:b], fps, shot_plan, max_side, scale, data, plan)
+        shots.append(data)
+        seconds = (b - a) / fps
+        weighted += (shot.coverage or 0.0) * seconds
+        total += seconds
+        for rule in shot.rules:
+            per_rule.setdefault(rule.id, []).append(_shifted(rule, a / fps, len(shots)))
+        if shot.adherence is not None:
+            adherences.append((shot.adherence, a / fps, len(shots)))
+    base["shots"] = shots
+    base["cuts_s"] = [rnd(c / fps) for c in cuts]
+    rules = [_combined(rule_id, per_rule.get(rule_id, [])) for rule_id in RULE_TEXT
+             if rule_id != "trajectory"]
+    if adherences:
+        best, offset, number = max(adherences, key=lambda found: found[0].score)
+        adherence: Adherence | None = Adherence(
+            best.score, [_shifted(c, offset, number) for c in best.checks],
+            {**best.measurements, "shot": number})
+    else:
+        size = (round(frames.shape[2] * scale), round(frames.shape[1] * scale))
+        adherence = adherence_for(plan, None, fps, size, len(frames),
+                                  "no shot is long enough to tell the bodies from the scenery")
+    return _verdict(rules, base, started, weighted / total if total else 0.0, adherence)
+
+
+def _shifted(rule: RuleVerdict, offset: float, shot: int) -> RuleVerdict:
+    span = (rule.span[0] + offset, rule.span[1] + offset) if rule.span else None
+    where = [{**w, "t0": rnd(w["t0"] + offset), "t1": rnd(w["t1"] + offset)}
+             for w in rule.where]
+    return rule.model_copy(update={"span": span, "where": where, "evidence": (
+        f"shot {shot} (times from its start at {offset:.2f} s): {rule.evidence}")})
+
+
+def _combined(rule_id: str, answers: list[RuleVerdict]) -> RuleVerdict:
+    for status in ("violated", "followed"):
+        found = [r for r in answers if r.status == status]
+        if found:
+            return max(found, key=lambda r: r.confidence)
+    if answers:
+        return max(answers, key=lambda r: r.confidence)
+    return verdict(rule_id, "unclear", 0.1, "no shot could measure it")
+
+
+def account_motions(
+    motions: list[TrackMotion], tracking: Tracking, plan: ShotPlan | None, diagonal: float,
+    surfaces: SurfaceFinder | None = None,
+) -> Account:
+    """The whole-track account of the moving bodies (see `tools.judges.accounting`)."""
+    expected, weightless = expected_accel(plan)
+    surfaces = surfaces or SurfaceFinder(tracking.background, tracking.factor)
+    physics = Physics(
+        gravity=None if weightless else expected,
+        weightless=weightless,
+        fluid=plan is not None and plan.environment == "underwater",
+        diagonal=diagonal,
+        support=surfaces,
+        clutter=surfaces.cluttered_below,
+    )
+    return account([_body(m) for m in motions], physics)
+
+
+def _body(motion: TrackMotion) -> Body:
+    """A track as accounting sees it: without the sightings down at the floor whose blob is
+    not the whole body (merged with its shadow, cut by the floor's edge), whose centres bob by
+    up to a radius and would read as accelerations; unless they are most of the track."""
+    held = motion.held if motion.held is not None else np.zeros(len(motion.t), dtype=bool)
+    keep = ~near_ground(motion)
+    if keep.sum() < max(MIN_FRAMES, 0.5 * len(keep)):
+        keep[:] = True
+    keep[[0, -1]] = True  # the track's time span stays whole
+    index = np.flatnonzero(keep)
+    jumps = [float(j["t1"]) for j in motion.jumps]
+    breaks = sorted({int(np.searchsorted(motion.t[index], t - 1e-6)) for t in jumps})
+    return Body(motion.track.id, motion.t[index], motion.x[index], motion.y[index],
+                motion.radius, position_noise(motion), held[index], breaks=breaks,
+                floor_times=motion.t[~keep])
 
 
 def _unreliable_reason(tracking: Tracking, moving: list[Track], count: int) -> str | None:
@@ -150,9 +370,144 @@ def _unreliable_reason(tracking: Tracking, moving: list[Track], count: int) -> s
         )
     if not moving:
         return "no moving object large enough to track was found"
-    if len(moving) > MAX_MOVING_TRACKS:
-        return f"{len(moving)} moving regions found: too many to follow reliably"
     return None
+
+
+CLUTTER_MOVERS = 2 * MAX_SALIENT + 1  # movers beyond which a scene counts as cluttered
+
+
+
+def cluttered(movers: int, camera: dict[str, float] | None, width: float) -> bool:
+    """Whether the scene makes moving regions by itself: many of them (shimmering foliage,
+    boiling texture, a spray of pieces), or a camera that sweeps a good part of a frame
+    across textured scenery (where every misregistered edge moves)."""
+    sweep = camera is not None and camera.get("moved_px", 0.0) > 0.25 * width
+    return movers >= CLUTTER_MOVERS or sweep
+
+
+def steady(track: Track, count: int, factor: float = 1.0) -> bool:
+    """Whether a body in a cluttered scene was followed well enough to measure: seen in
+    nearly every frame of a good share of the clip, and `steady_look`."""
+    dets = track.detections
+    span = dets[-1].frame - dets[0].frame + 1
+    long_enough = span >= max(MIN_FRAMES + 2, 0.15 * count)
+    return len(dets) >= 0.8 * span and long_enough and steady_look(track, factor)
+
+
+def steady_look(track: Track, factor: float = 1.0) -> bool:
+    """Whether a track keeps its size and colour from one sighting to the next. A body does
+    (a morph is a slow trend); a track that flickers in size or colour is several regions
+    taking turns (pieces of a heap, leaves), and its "jumps" and "bounces" are theirs.
+
+    A small blob's size and colour jitter more (its rim is a large share of it, and
+    compression blurs it into the scenery), so the allowance grows as its radius, in the
+    analysis frame's pixels (`factor` video pixels each), shrinks.
+    """
+    dets = track.detections
+    radius = max(track.radius / factor, 1.0)
+    areas = np.array([d.area for d in dets])
+    size_steps = float(np.median(np.abs(np.diff(np.log(areas))))) if len(areas) > 2 else 1.0
+    chroma = np.array([[d.colour[0], d.colour[1]] for d in dets]) / np.maximum(
+        np.array([sum(d.colour) for d in dets]), 1.0)[:, None]
+    colour_steps = float(np.median(np.hypot(*np.diff(chroma, axis=0).T))) if len(dets) > 2 \
+        else 1.0
+    return size_steps <= max(0.12, 0.8 / radius) and colour_steps <= max(0.02, 0.15 / radius)
+
+
+def scenery(tracking: Tracking, track: Track, samples: int = 8) -> bool:
+    """Whether a track is the scenery itself, seen a few pixels off: where a moving camera
+    meets parallax (near grass sweeping past far trees) or a registration slip, a patch of
+    the background moves relative to the rest. Such a patch matches the background shifted
+    by a few pixels; a body in front of the scenery matches it at no shift."""
+    picked = track.detections[:: max(1, len(track.detections) // samples)][:samples]
+    matched = sum(_shifted_match(tracking, det) for det in picked)
+    return matched >= 0.5 * len(picked)
+
+
+def _shifted_match(tracking: Tracking, det: Detection, reach: int = 5) -> bool:
+    f = tracking.factor
+    x0, y0, x1, y1 = (int(v / f) for v in det.bbox)
+    height, width = tracking.background.shape[:2]
+    x0, y0 = max(x0, reach), max(y0, reach)
+    x1, y1 = min(x1, width - reach), min(y1, height - reach)
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return False
+    patch = tracking.small[det.frame, y0:y1, x0:x1].astype(np.int16)
+    best = None
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            ground = tracking.background[y0 + dy : y1 + dy, x0 + dx : x1 + dx].astype(np.int16)
+            miss = float(np.abs(patch - ground).mean())
+            if dx == 0 and dy == 0:
+                direct = miss
+            best = miss if best is None else min(best, miss)
+    assert best is not None
+    return best < 0.4 * direct
+
+
+def ranges(track: Track, diagonal: float) -> bool:
+    """Whether a mover goes somewhere: its position ranges over more than its own size and a
+    few hundredths of the frame. A leaf trembling in place, a flickering highlight or a
+    blob that wanders with the noise travels a long path in small steps but stays put; its
+    kinematics say nothing about physics."""
+    _, xs, ys = track.arrays()
+    reach = max(float(np.ptp(xs)), float(np.ptp(ys)))
+    return reach >= max(1.5 * track.radius, 0.06 * diagonal)
+
+
+def body_like(track: Track, diagonal: float, ranging: bool = True) -> bool:
+    """Whether a moving region behaves like one body the rules can speak of.
+
+    A body is seen in most frames of its span, fills a good part of its box (a net's mesh,
+    a spray of shards or a blade of grass does not), keeps its size from one frame to the
+    next (a morph is a trend, not a flicker), and goes somewhere: its position ranges over
+    more than its own size. Regions that fail are flicker of the scenery, piles that shift
+    as pieces settle, or several things merging and parting: measuring their kinematics
+    would report the segmentation's faults as the video's.
+    """
+    dets = track.detections
+    span = dets[-1].frame - dets[0].frame + 1
+    if len(dets) < 0.6 * span:
+        return False
+    areas = np.array([d.area for d in dets])
+    boxes = np.array([max((d.bbox[2] - d.bbox[0]) * (d.bbox[3] - d.bbox[1]), 1.0)
+                      for d in dets])
+    if float(np.median(areas / boxes)) < 0.25:
+        return False
+    if len(areas) > 2 and float(np.median(np.abs(np.diff(np.log(areas))))) > 0.2:
+        return False
+    return ranges(track, diagonal) if ranging else True
+
+
+def salient(movers: list[Track], count: int, diagonal: float) -> list[Track]:
+    """The bodies worth following when many regions move, as in most generated clips: the
+    largest, longest-seen movers that travel and look like bodies (`body_like`), at most
+    `MAX_SALIENT` of them.
+
+    Waving grass, flickering texture and shimmering water make many small regions that come
+    and go; a subject is big, stays in view and goes somewhere. A body scores by its size,
+    the share of the clip it is seen in, and how far it ranges for its size; when there are
+    more than `MAX_SALIENT`, those scoring under a third of the best are left out too (the
+    verdict says how many).
+    """
+    def score(track: Track) -> float:
+        _, xs, ys = track.arrays()
+        # How far it ranges, not the sum of its steps: jitter in place adds up to a long path.
+        reach = max(float(np.ptp(xs)), float(np.ptp(ys)))
+        seen = len(track.detections) / max(count, 1)
+        return track.radius * seen * min(5.0, reach / max(2.0 * track.radius, 1e-9))
+
+    movers = [t for t in movers if ranges(t, diagonal)]
+    if len(movers) <= MAX_SALIENT:
+        return movers  # a few movers: each is a body, or the pieces a fault broke one into
+    bodies = [t for t in movers if body_like(t, diagonal)]
+    if len(bodies) <= MAX_SALIENT:
+        return bodies
+    scores = [score(t) for t in bodies]
+    best = max(scores)
+    cut = sorted(scores, reverse=True)[min(MAX_SALIENT, len(scores)) - 1]
+    return [t for sc, t in zip(scores, bodies, strict=True)
+            if sc >= max(cut, SALIENT_SHARE * best)]
 
 
 def analyse_track(track: Track, fps: float, diagonal: float) -> TrackMotion:
@@ -218,8 +573,10 @@ def physics_score(rules: list[RuleVerdict]) -> float:
     return base * penalty
 
 
-def _verdict(rules: list[RuleVerdict], data: dict[str, Any], started: float,
-             adherence: Adherence | None = None) -> Verdict:
+def _verdict(
+    rules: list[RuleVerdict], data: dict[str, Any], started: float, coverage: float = 0.0,
+    adherence: Adherence | None = None,
+) -> Verdict:
     score = physics_score(rules)
     seconds = time.perf_counter() - started
     data["judge_seconds"] = rnd(seconds)
@@ -231,6 +588,7 @@ def _verdict(rules: list[RuleVerdict], data: dict[str, Any], started: float,
         physics=score,
         adherence=adherence.score if adherence else None,
         adherence_checks=adherence.checks if adherence else [],
+        coverage=round(coverage, 4),
         rules=rules,
         measurements=data,
         cost=Ledger(seconds=seconds),
@@ -252,7 +610,7 @@ def _unclear_verdict(
         for rule_id in RULE_TEXT
         if rule_id != "trajectory"
     ]
-    return _verdict(rules, data, started, adherence)
+    return _verdict(rules, data, started, adherence=adherence)
 
 
 def _tracking_measurements(tracking: Tracking, moving: list[Track], fps: float) -> dict[str, Any]:
@@ -268,8 +626,8 @@ def _tracking_measurements(tracking: Tracking, moving: list[Track], fps: float) 
 
 
 def _track_dict(track: Track, fps: float, moving: bool) -> dict[str, Any]:
-    _, xs, ys = track.arrays()
-    return {
+    frames, xs, ys = track.arrays()
+    found: dict[str, Any] = {
         "id": track.id,
         "t0": rnd(track.first.frame / fps),
         "t1": rnd(track.last.frame / fps),
@@ -280,3 +638,7 @@ def _track_dict(track: Track, fps: float, moving: bool) -> dict[str, Any]:
         "path_px": rnd(float(np.hypot(np.diff(xs), np.diff(ys)).sum())),
         "joins": len(track.joins),
     }
+    if moving:  # where it went, so a report can draw it on the video
+        found["points"] = [[round(float(f) / fps, 3), round(float(x), 1), round(float(y), 1)]
+                           for f, x, y in zip(frames, xs, ys, strict=True)]
+    return found

@@ -8,8 +8,9 @@ the model's `model_index.json`; it loads on first use and is reused across round
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from tools.base import Resources
 from tools.diffusers_runtime import (
     DiffusersOptions,
     generator_for,
@@ -20,6 +21,7 @@ from tools.diffusers_runtime import (
 from tools.errors import BadInputError
 from tools.media import sha256_file
 from tools.schema import Keyframe, KeyframeSpec, Ledger, RunRequest, ShotPlan
+from tools.telemetry import model_call
 
 TEXT_TO_IMAGE = {"FluxPipeline", "StableDiffusion3Pipeline", "StableDiffusionXLPipeline",
                  "StableDiffusionPipeline"}
@@ -33,6 +35,8 @@ def keyframe_prompt(plan: ShotPlan, spec: KeyframeSpec) -> str:
 
 class DiffusersKeyframes:
     """Keyframe backend `diffusers:<repo-or-path>`, e.g. black-forest-labs/FLUX.1-schnell."""
+
+    resources: ClassVar[Resources] = Resources(gpus=1, holds_model=True)
 
     def __init__(self, model: str | None = None, **options: Any) -> None:
         if not model:
@@ -73,9 +77,11 @@ class DiffusersKeyframes:
         if self.options.max_sequence_length:
             kwargs["max_sequence_length"] = self.options.max_sequence_length
         pipe = self.pipe
-        with metered(self._device) as spent:
-            image = pipe(**kwargs, generator=generator_for(self._device, request.seed + index)
-                         ).images[0]
+        seed = request.seed + index
+        with model_call("generate_content", self.model, "diffusers", remote=False, attributes={
+                "gen_ai.output.type": "image", "gen_ai.request.seed": seed}), \
+                metered(self._device) as spent:
+            image = pipe(**kwargs, generator=generator_for(self._device, seed)).images[0]
         wall, gpu = spent()
         path = out_dir / f"kf_{spec.t:07.3f}.png"
         image.save(path, format="PNG")

@@ -17,9 +17,18 @@ from pydantic import Field
 
 from tools.errors import BadInputError, KinemaError
 from tools.keyframes.diffusers_image import keyframe_prompt
-from tools.llm import LLMOptions, _litellm, permanent_errors, require_keys, usage_cost, with_retries
+from tools.llm import (
+    LLMOptions,
+    _litellm,
+    permanent_errors,
+    provider_of,
+    require_keys,
+    usage_cost,
+    with_retries,
+)
 from tools.media import sha256_file
 from tools.schema import Keyframe, KeyframeSpec, RunRequest, ShotPlan
+from tools.telemetry import bare_model, model_call, provider_name, record_usage
 
 
 class LiteLLMImageOptions(LLMOptions):
@@ -49,18 +58,29 @@ class LiteLLMImageKeyframes:
         for spec in sorted(specs, key=lambda s: s.t):
             started = time.monotonic()
             prompt = keyframe_prompt(plan, spec)
-            if previous is not None and self.options.sequential:
-                prompt = f"Same scene, same objects and camera, a moment later. {prompt}"
-                response = self._call("image_edit", image=previous.read_bytes(), prompt=prompt)
-            else:
-                response = self._call("image_generation", prompt=prompt)
-            path = out_dir / f"kf_{spec.t:07.3f}.png"
-            path.write_bytes(_image_bytes(response))
-            cost = usage_cost(response).model_copy(update={"seconds": time.monotonic() - started})
+            with self._model_call() as span:
+                if previous is not None and self.options.sequential:
+                    prompt = f"Same scene, same objects and camera, a moment later. {prompt}"
+                    response = self._call("image_edit", image=previous.read_bytes(),
+                                          prompt=prompt)
+                else:
+                    response = self._call("image_generation", prompt=prompt)
+                path = out_dir / f"kf_{spec.t:07.3f}.png"
+                path.write_bytes(_image_bytes(response))
+                cost = usage_cost(response).model_copy(
+                    update={"seconds": time.monotonic() - started})
+                record_usage(span, response, input_tokens=cost.input_tokens,
+                             output_tokens=cost.output_tokens)
             keyframes.append(Keyframe(t=spec.t, image=str(path), description=spec.description,
                                       source=self.spec, sha256=sha256_file(path), cost=cost))
             previous = path
         return keyframes
+
+    def _model_call(self) -> Any:
+        """The GenAI span of one image request (its retries are events on it)."""
+        provider = provider_of(self.model)
+        return model_call("generate_content", bare_model(self.model, provider),
+                          provider_name(provider), attributes={"gen_ai.output.type": "image"})
 
     def _call(self, name: str, **kwargs: Any) -> Any:
         extra: dict[str, Any] = {"model": self.model, "timeout": self.options.timeout_s,

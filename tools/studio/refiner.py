@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import itertools
 
+from tools.errors import StudioUnsupported
 from tools.schema import KeyframeSpec, Refinement, RuleVerdict, SceneSpec, ShotPlan, Verdict
 from tools.studio.describe import summary
+from tools.studio.events import Event
+from tools.studio.simulate import simulate_spec
 
 # What a correct video shows, per judge rule id, phrased as an instruction to a generator.
 BEHAVIOUR: dict[str, str] = {
@@ -32,6 +35,7 @@ BEHAVIOUR: dict[str, str] = {
 
 MIN_SPACING_S = 0.06
 PER_VIOLATION = 3
+EVENT_REACH_S = 0.05  # a flagged stretch ends near the event that bounds it
 
 
 class StudioRefiner:
@@ -49,10 +53,11 @@ class StudioRefiner:
         violated = [r for r in [*verdict.rules, *verdict.adherence_checks]
                     if r.status == "violated"]
         times = sorted(k.t for k in keyframes)
+        events = simulated_events(plan)
         added: list[KeyframeSpec] = []
         notes: list[str] = []
         for rule in violated:
-            new = self._split_span(rule, times)
+            new = self._keyframes_for(rule, times, events)
             times = sorted(times + [k.t for k in new])
             added.extend(new)
             if new:
@@ -63,10 +68,47 @@ class StudioRefiner:
             notes.append("prompt names: " + ", ".join(r.id for r in violated))
         return Refinement(prompt=new_prompt, add_keyframes=added, notes=notes)
 
-    def _split_span(self, rule: RuleVerdict, times: list[float]) -> list[KeyframeSpec]:
-        if rule.span is None:
+    def _keyframes_for(self, rule: RuleVerdict, times: list[float],
+                       events: list[Event]) -> list[KeyframeSpec]:
+        """Keyframes inside each stretch the judge flagged (the rule's `where`, else its span).
+
+        VChain-style, the simulated moments inside a stretch come first (a bounce the
+        generator cut short, an apex it flattened, pinned where physics puts them); a stretch
+        with none left to add, such as a fall between two pinned events, is split at its
+        widest gaps instead.
+        """
+        spans = [(float(w["t0"]), float(w["t1"])) for w in rule.where if "t0" in w]
+        if not spans and rule.span is not None:
+            spans = [rule.span]
+        added: list[KeyframeSpec] = []
+        known = sorted(times)
+        for t0, t1 in spans:
+            new = self._events_in(rule, (t0, t1), known, events)
+            if not new:
+                new = self._split_span(rule, (t0, t1), known)
+            added += new
+            known = sorted(known + [k.t for k in new])
+        return added
+
+    @staticmethod
+    def _events_in(rule: RuleVerdict, span: tuple[float, float], known: list[float],
+                   events: list[Event]) -> list[KeyframeSpec]:
+        added: list[KeyframeSpec] = []
+        taken = list(known)
+        for event in events:
+            t = round(event.t, 3)
+            inside = span[0] - EVENT_REACH_S <= event.t <= span[1] + EVENT_REACH_S
+            if inside and all(abs(t - k) >= MIN_SPACING_S for k in taken):
+                added.append(KeyframeSpec(t=t, event=event.kind, description=(
+                    f"{event.describe()} (where {rule.id} failed)")))
+                taken.append(t)
+        return added
+
+    def _split_span(self, rule: RuleVerdict, span: tuple[float, float] | None,
+                    times: list[float]) -> list[KeyframeSpec]:
+        if span is None:
             return []
-        t0, t1 = rule.span
+        t0, t1 = span
         if t1 - t0 < 2 * MIN_SPACING_S:
             return []
         points = sorted({t0, t1, *[t for t in times if t0 < t < t1]})
@@ -104,6 +146,16 @@ def name_the_scene(prompt: str, scene: SceneSpec | None, violated: list[str]) ->
     if not missing:
         return prompt
     return prompt.rstrip().rstrip(".") + ". " + ". ".join(missing) + "."
+
+
+def simulated_events(plan: ShotPlan) -> list[Event]:
+    """The plan's simulated events in time order; [] when the plan has no scene to simulate."""
+    if plan.scene is None:
+        return []
+    try:
+        return sorted(simulate_spec(plan.scene).events, key=lambda e: e.t)
+    except StudioUnsupported:
+        return []
 
 
 def rewrite_prompt(prompt: str, violated: list[str]) -> str:

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field
 
+from tools.base import Resources, needs
 from tools.diffusers_runtime import (
     DiffusersOptions,
     generator_for,
@@ -30,6 +31,7 @@ from tools.diffusers_runtime import (
 from tools.errors import BadInputError
 from tools.media import sha256_file, write_video
 from tools.schema import Candidate, GenerationJob, Keyframe, Ledger
+from tools.telemetry import model_call
 from tools.video.chain_of_steps import ChainOfStepsOptions, ensemble_call, ensemble_seeds
 
 WAN_NEGATIVE = "static, blurry, distorted, deformed, jittery, low quality, watermark, text"
@@ -49,6 +51,7 @@ class DiffusersVideo:
 
     accepts_keyframes: ClassVar[bool] = False
     parallel_ok: ClassVar[bool] = False  # one GPU, one pipeline: candidates run in turn
+    resources: ClassVar[Resources] = Resources(gpus=1, holds_model=True)
     pipeline_name: ClassVar[str] = ""
     frame_step: ClassVar[int] = 4  # num_frames = frame_step * k + 1
     side_multiple: ClassVar[int] = 16
@@ -73,7 +76,11 @@ class DiffusersVideo:
         kwargs.update(self.conditions(job, kwargs))
         pipe = self.pipe
         ensemble = self.options.chain_of_steps
-        with metered(self._device) as spent:
+        with model_call("generate_content", self.model, "diffusers", remote=False, attributes={
+                "gen_ai.output.type": "video", "gen_ai.request.seed": job.seed,
+                "kinema.pipeline": self.pipeline_name,
+                "kinema.diffusers.steps": kwargs["num_inference_steps"]}), \
+                metered(self._device) as spent:
             output = ensemble_call(pipe, kwargs, ensemble_seeds(job.seed, ensemble), ensemble,
                                    lambda seed: generator_for(self._device, seed))
         wall, gpu = spent()
@@ -176,6 +183,7 @@ FAMILIES: dict[str, type[DiffusersVideo]] = {
 }
 
 
+@needs(DiffusersVideo.resources)
 def diffusers_video(model: str | None = None, **options: Any) -> DiffusersVideo:
     """Factory of `diffusers:<repo-or-path>`: the family's backend, detected from its config."""
     if not model:

@@ -13,7 +13,7 @@ from tools.judges.checks.penetration import check_penetration
 from tools.judges.checks.permanence import check_permanence
 from tools.judges.checks.rigidity import check_rigidity
 from tools.judges.checks.time_direction import check_time_direction
-from tools.judges.checks.trajectory import check_trajectory, reference_paths
+from tools.judges.checks.trajectory import check_trajectory, has_reference
 from tools.schema import RuleVerdict
 
 Check = Callable[[Scene], RuleVerdict]
@@ -37,6 +37,6 @@ __all__ = [
     "Scene",
     "TrackMotion",
     "frozen_video",
-    "reference_paths",
+    "has_reference",
     "verdict",
 ]

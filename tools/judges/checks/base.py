@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from tools.judges.accounting import Account
 from tools.judges.motion import SegmentFit
+from tools.judges.surfaces import SurfaceFinder
 from tools.judges.tracking import Track, Tracking
 from tools.schema import RuleStatus, RuleVerdict, ShotPlan
 
@@ -19,7 +21,7 @@ RULE_TEXT = {
     "gravity": "Airborne objects accelerate downward at one common, constant rate.",
     "continuity": "Objects move continuously: no jumps, frames in their order.",
     "permanence": "Objects do not vanish or appear away from the frame's edges.",
-    "rigidity": "Rigid objects keep their size and shape.",
+    "rigidity": "Rigid objects keep their size, shape and colour.",
     "energy": "Bounces do not gain height; things sliding on the flat do not speed up.",
     "time_direction": "Irreversible events run forwards, not played backwards.",
     "penetration": "Bodies do not sink through the floor they rest or bounce on.",
@@ -42,6 +44,11 @@ class TrackMotion:
     runs: list[tuple[int, int]]
     segments: list[SegmentFit]
     jumps: list[dict[str, float]]
+    held: np.ndarray | None = None  # bool per sample: touching a larger body (a hand) then
+
+    def held_at(self, k: int) -> bool:
+        """Whether sample `k` shows the body in a hand (or against another larger body)."""
+        return bool(self.held is not None and self.held[k])
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,10 @@ class Scene:
     size: tuple[int, int]  # full-resolution width, height
     count: int  # frames analysed
     data: dict[str, Any]
+    account: Account | None = None  # every moving body's track, explained piece by piece
+    surfaces: SurfaceFinder | None = None  # what the scenery holds under and around bodies
+    extras: tuple[Track, ...] = ()  # bodies too still to time, that still may not come from
+    # nowhere or split off another (checked by `permanence` only)
 
     @property
     def duration(self) -> float:
@@ -67,6 +78,7 @@ def verdict(
     confidence: float,
     evidence: str,
     span: tuple[float, float] | None = None,
+    where: list[dict[str, Any]] | None = None,
 ) -> RuleVerdict:
     """A RuleVerdict with the rule's standard text and rounded numbers."""
     return RuleVerdict(
@@ -76,6 +88,7 @@ def verdict(
         confidence=round(min(max(confidence, 0.0), 1.0), 3),
         evidence=evidence,
         span=(round(span[0], 3), round(span[1], 3)) if span else None,
+        where=where or [],
     )
 
 

@@ -95,7 +95,13 @@ def _out_of_order(scene: Scene) -> tuple[int, float, float, int] | None:
     a shuffle that breaks a track into pieces spreads its reversals over them.
     """
     gravity = frame_gravity(scene)
-    events = sorted((t, m.track.id) for m in scene.motions for t in reversal_events(m, gravity))
+    corners = _corners(scene)
+    smooth = _smooth_flights(scene)
+    swinging = _swinging(scene)
+    events = sorted((t, m.track.id) for m in scene.motions if m.track.id not in swinging
+                    for t in reversal_events(m, gravity)
+                    if not any(abs(t - c) <= 1.5 / scene.fps for c in corners.get(m.track.id, []))
+                    and not any(a < t < b for a, b in smooth.get(m.track.id, [])))
     best = None
     for i, (start, _) in enumerate(events):
         burst = [e for e in events[i:] if e[0] - start <= 1.0]
@@ -107,6 +113,39 @@ def _out_of_order(scene: Scene) -> tuple[int, float, float, int] | None:
             tracks = [track for _, track in burst]
             best = (max(set(tracks), key=tracks.count), burst[0][0], burst[-1][0], len(burst))
     return best
+
+
+def _corners(scene: Scene) -> dict[int, list[float]]:
+    """Times, per track, of the corners that join two long smooth stretches: a keyframe
+    interpolator's turn at an apex. Gravity reports those; they say nothing of frame order,
+    which jerks a body back and forth within a few frames."""
+    found: dict[int, list[float]] = {}
+    if scene.account is None:
+        return found
+    for piece in scene.account.pieces:
+        if piece.kind in ("sharp_turn", "sideways_flip") and piece.numbers.get("span_s", 0) >= 0.15:
+            found.setdefault(piece.track, []).append(piece.t0)
+    return found
+
+
+def _swinging(scene: Scene) -> set[int]:
+    """Tracks that swing about a pivot: they turn back at each end of their arc."""
+    if scene.account is None:
+        return set()
+    return {p.track for p in scene.account.pieces if p.kind == "swing"}
+
+
+def _smooth_flights(scene: Scene) -> dict[int, list[tuple[float, float]]]:
+    """Per track, the flights from bounce to bounce that one smooth motion fits whole: a
+    reversal inside one is a turn too small to see, such as a keyframe corner at the top of a
+    low hop; frames out of order break a flight up."""
+    found: dict[int, list[tuple[float, float]]] = {}
+    if scene.account is None:
+        return found
+    for piece in scene.account.pieces:
+        if piece.kind == "flight" and piece.numbers.get("whole"):
+            found.setdefault(piece.track, []).append((piece.t0, piece.t1))
+    return found
 
 
 def check_continuity(scene: Scene) -> RuleVerdict:

@@ -33,7 +33,8 @@ def flat_speedup(motion: TrackMotion) -> dict[str, float] | None:
     gave. Speeds are medians over the first and last third of the stretch, robust to jitter.
     """
     worst = None
-    for start, stop in flat_runs(motion.rest):
+    free = motion.rest if motion.held is None else motion.rest & ~motion.held
+    for start, stop in flat_runs(free):  # a hand may move what it holds as it likes
         t, x = motion.t[start:stop], motion.x[start:stop]
         if len(t) < 6 or t[-1] - t[0] < MIN_FLAT_S:
             continue

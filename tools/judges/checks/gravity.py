@@ -1,4 +1,9 @@
-"""`gravity`: airborne objects accelerate downward at one common, constant rate."""
+"""`gravity`: airborne objects accelerate downward at one common, constant rate.
+
+The rule reads the whole-track account (`tools.judges.accounting`): every airborne piece of
+every track must be a flight under the clip's gravity; a glide, a hover, a rise that speeds up,
+a fall that slows, a bounce or a sharp turn in mid-air is a fault with its span and numbers.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
-from tools.judges.motion import SegmentFit, fit_quadratic
-from tools.schema import RuleStatus, RuleVerdict, ShotPlan
+from tools.judges.accounting import Piece
+from tools.judges.checks.base import Scene, rnd, verdict
+from tools.schema import RuleVerdict, ShotPlan
 
 
 def expected_accel(plan: ShotPlan | None) -> tuple[float | None, bool]:
@@ -29,164 +34,115 @@ def rate_words(accel: float, plan: ShotPlan | None) -> str:
     return f"{accel:.0f} px/s²"
 
 
-def classify_segment(
-    seg: SegmentFit, expected: float | None, weightless: bool, plan: ShotPlan | None
-) -> tuple[RuleStatus, str, float]:
-    """Status, evidence and confidence for one airborne segment's vertical motion."""
-    a, where = seg.fit.accel, f"from {seg.t0:.2f} s to {seg.t1:.2f} s"
-    z = a / max(seg.fit.accel_se, 1e-9)
-    share = (
-        f"acceleration accounts for {100 * seg.bend_ratio:.0f}% of its {seg.drop_px:.0f} px drop"
-    )
-    if weightless:
-        if seg.bend_ratio > 0.15 and abs(z) > 4:
-            return "violated", f"without gravity it should drift straight, but {where} {share}", 0.8
-        return "followed", f"drifts at constant velocity {where}, as expected without gravity", 0.7
-    if a < 0 and z < -3 and seg.bend_ratio < -0.06:
-        return (
-            "violated",
-            f"it accelerates upward while airborne {where} ({rate_words(a, plan)})",
-            0.85,
-        )
-    if expected is not None:
-        ratio = a / expected
-        if (ratio < 0.6 or ratio > 1.6) and abs(a - expected) > 3 * seg.fit.accel_se:
-            g = plan.gravity_m_s2 if plan else 9.81
-            return (
-                "violated",
-                f"{where} the measured acceleration is {rate_words(a, plan)}, expected about "
-                f"{g / 9.81:.2f} g",
-                0.85 if ratio < 0.45 or ratio > 2.2 else 0.7,
-            )
-    elif seg.bend_ratio < 0.08:
-        return (
-            "violated",
-            f"it falls at nearly constant speed {where}: {share} (a fall from rest bends >= 25%)",
-            0.9 if seg.bend_ratio < 0.04 else 0.7,
-        )
-    uneven = _uneven_halves(seg)
-    if uneven:
-        return "violated", f"the acceleration is not constant {where}: {uneven}", 0.75
-    return "followed", f"it accelerates downward at {rate_words(a, plan)} {where}", 0.85
+def _fault_words(piece: Piece, plan: ShotPlan | None) -> tuple[str, float]:
+    """What a fault piece shows, in words a reader can check, and how sure that is."""
+    n, k = piece.numbers, piece.track
+    where = f"from {piece.t0:.2f} s to {piece.t1:.2f} s"
+    v0, v1 = abs(n.get("v0_px_s", 0.0)), abs(n.get("v1_px_s", 0.0))
+    if piece.kind == "glide":
+        ratio = n.get("ratio_to_gravity")
+        rate = f", {ratio:.2f} of gravity" if ratio is not None else ""
+        long = piece.duration >= 0.4 and (ratio is None or abs(ratio) < 0.15)
+        return (f"object {k} moves at a constant speed of {0.5 * (v0 + v1):.0f} px/s through "
+                f"the air {where} (acceleration {n.get('accel_px_s2', 0.0):.0f} px/s²{rate}): "
+                "it glides instead of falling faster", 0.9 if long else 0.8)
+    if piece.kind == "hover":
+        return (f"object {k} hangs still in mid-air {n.get('height_px', 0.0):.0f} px above the "
+                f"lowest point it reaches, {where}, with nothing under it", 0.85)
+    if piece.kind == "speeding_rise":
+        return (f"object {k} speeds up while rising {where} ({v0:.0f} -> {v1:.0f} px/s): "
+                "gravity slows a rise", 0.8)
+    if piece.kind == "slowing_fall":
+        return (f"object {k} slows down while falling {where} ({v0:.0f} -> {v1:.0f} px/s) with "
+                "nothing to brake it", 0.75)
+    if piece.kind == "midair_bounce":
+        return (f"object {k} bounces back up at {piece.t0:.2f} s, {n.get('height_px', 0.0):.0f}"
+                " px above the lowest point it reaches, with nothing under it to bounce on", 0.85)
+    if piece.kind == "sharp_turn":
+        return (f"object {k} turns from rising ({abs(n['vy_before_px_s']):.0f} px/s) to falling "
+                f"({abs(n['vy_after_px_s']):.0f} px/s) at once at {piece.t0:.2f} s: gravity turns "
+                "a rise over gradually", 0.75)
+    if piece.kind == "kick":
+        return (f"object {k}'s speed through the air changes at once at {piece.t0:.2f} s "
+                f"({n['vy_before_px_s']:.0f} -> {n['vy_after_px_s']:.0f} px/s downward) with "
+                "nothing touching it", 0.7)
+    accel = n.get("accel_px_s2", 0.0)
+    g = plan.gravity_m_s2 if plan else 9.81
+    ratio = abs(n.get("ratio_to_gravity", 1.0))
+    expected = f", expected about {g / 9.81:.2f} g" if plan is not None and plan.px_per_m else ""
+    return (f"object {k}: {where} the measured acceleration is {rate_words(accel, plan)}"
+            f"{expected}", 0.85 if ratio < 0.45 or ratio > 2.2 else 0.7)
 
 
-def _uneven_halves(seg: SegmentFit) -> str | None:
-    """Why the two halves of a segment disagree with the whole, or None when they agree.
+def where_list(pieces: list[Piece]) -> list[dict[str, Any]]:
+    """The pieces as the verdict's `where`: what the report draws."""
+    return [{"track": p.track, "t0": rnd(p.t0), "t1": rnd(p.t1), "kind": p.kind} for p in pieces]
 
-    A keyframe interpolator that draws straight lines to and from an apex bends the path as a
-    whole but not within each half; a real parabola bends equally everywhere.
-    """
-    if seg.halves is None:
+
+def _inconsistent(flights: list[Piece]) -> tuple[Piece, float] | None:
+    """A flight whose rate is far from the common (median) rate, with that rate."""
+    if len(flights) < 2:
         return None
-    a = seg.fit.accel
-    for half in seg.halves:
-        gap = abs(half.accel - a)
-        # Straight halves miss the whole's rate by all of it; noise on a short half of a real
-        # parabola (compression, texture) has been measured to miss it by up to two thirds.
-        if gap > 0.8 * abs(a) and gap > 3 * math.hypot(half.accel_se, seg.fit.accel_se):
-            first, second = seg.halves
-            return (
-                f"{first.accel:.0f} px/s² in the first half, {second.accel:.0f} px/s² in the "
-                f"second, {a:.0f} px/s² overall"
-            )
-    return None
-
-
-def _inconsistent(segments: list[SegmentFit]) -> tuple[SegmentFit, float] | None:
-    """A segment whose rate is far from the common (median) rate, with that rate."""
-    if len(segments) < 2:
-        return None
-    common = float(np.median([s.fit.accel for s in segments]))
-    for seg in segments:
-        ratio = seg.fit.accel / common if common > 0 else math.inf
+    rates = [p.numbers["accel_px_s2"] for p in flights]
+    common = float(np.median(rates))
+    for piece, rate in zip(flights, rates, strict=True):
+        ratio = rate / common if common > 0 else math.inf
         off = ratio < 1 / 1.6 or ratio > 1.6
-        if off and abs(seg.fit.accel - common) > 3 * seg.fit.accel_se:
-            return seg, common
+        if off and abs(rate - common) > 3 * piece.numbers["accel_se_px_s2"]:
+            return piece, common
     return None
-
-
-def on_a_slope(motion: TrackMotion, seg: SegmentFit) -> bool:
-    """True when the sideways motion accelerates along with the vertical: rolling on an incline.
-
-    In free flight nothing pushes sideways, so x is linear in time; on a slope of angle θ the
-    sideways acceleration is the vertical one over tan θ. Such stretches are supported, not
-    airborne, and their slower vertical rate must not read as "falling at a different rate".
-    """
-    fit_x = fit_quadratic(motion.t[seg.start : seg.stop], motion.x[seg.start : seg.stop])
-    sideways = abs(fit_x.accel)
-    return sideways > 0.35 * abs(seg.fit.accel) and sideways > 4 * fit_x.accel_se
-
-
-def usable_segments(motions: list[TrackMotion]) -> list[SegmentFit]:
-    """Airborne stretches that cover real height, are smooth, and are not on a slope."""
-    return [
-        s
-        for m in motions
-        for s in m.segments
-        if s.drop_px >= max(8.0, 0.6 * m.radius)
-        and s.fit.rms <= max(1.5, 0.1 * s.drop_px)
-        and not on_a_slope(m, s)
-    ]
 
 
 def check_gravity(scene: Scene) -> RuleVerdict:
-    """Gravity: each airborne segment bends downward at a steady rate shared by all segments."""
+    """Gravity: every airborne piece of every track falls (and rises) under one steady rate;
+    nothing glides, hovers, speeds up rising, slows falling or turns back in mid-air."""
     plan = scene.plan
-    expected, weightless = expected_accel(plan)
-    judged = [
-        (s, *classify_segment(s, expected, weightless, plan))
-        for s in usable_segments(scene.motions)
-    ]
-    scene.data["segments"] = [_segment_dict(s, st, plan) for s, st, _, _ in judged]
-    followed = [s for s, st, _, _ in judged if st == "followed"]
-    scene.data["gravity_px_s2"] = (
-        rnd(np.median([s.fit.accel for s in followed])) if followed else None
-    )
-    violated = [(s, ev, c) for s, st, ev, c in judged if st == "violated"]
-    if violated:
-        seg, evidence, conf = max(violated, key=lambda v: v[2])
-        more = (
-            f" ({len(violated)} of {len(judged)} airborne stretches fail)"
-            if len(judged) > 1
-            else ""
-        )
-        return verdict(
-            "gravity", "violated", conf, f"object {seg.track}: {evidence}{more}", (seg.t0, seg.t1)
-        )
-    odd = None if weightless else _inconsistent(followed)
+    account = scene.account
+    assert account is not None
+    _, weightless = expected_accel(plan)
+    # Flights whose rate is measured to within 15%: little hops at the floor are explained as
+    # flights too, but their few pixels say little about the rate.
+    flights = [p for p in account.pieces if p.kind == "flight" and "accel_px_s2" in p.numbers
+               and p.numbers["accel_se_px_s2"] < 0.15 * abs(p.numbers["accel_px_s2"])]
+    scene.data["segments"] = [_segment_dict(p, plan) for p in flights]
+    scene.data["gravity_px_s2"] = account.as_dict()["gravity_px_s2"]
+    faults = account.faults("gravity")
+    if faults:
+        worded = [(p, *_fault_words(p, plan)) for p in faults]
+        piece, evidence, conf = max(worded, key=lambda w: (w[2], w[0].duration))
+        more = f" ({len(faults)} faults in all)" if len(faults) > 1 else ""
+        return verdict("gravity", "violated", conf, evidence + more, (piece.t0, piece.t1),
+                       where_list(faults))
+    odd = None if weightless else _inconsistent(flights)
     if odd:
-        seg, common = odd
+        piece, common = odd
         evidence = (
-            f"objects fall at different rates: object {seg.track} accelerates at "
-            f"{rate_words(seg.fit.accel, plan)} from {seg.t0:.2f} s to {seg.t1:.2f} s, "
-            f"the others at about {rate_words(common, plan)}"
+            f"objects fall at different rates: object {piece.track} accelerates at "
+            f"{rate_words(piece.numbers['accel_px_s2'], plan)} from {piece.t0:.2f} s to "
+            f"{piece.t1:.2f} s, the others at about {rate_words(common, plan)}"
         )
-        return verdict("gravity", "violated", 0.7, evidence, (seg.t0, seg.t1))
-    if not followed:
+        return verdict("gravity", "violated", 0.7, evidence, (piece.t0, piece.t1),
+                       where_list([piece]))
+    if not flights:
         evidence = "no airborne stretch long and tall enough to measure an acceleration"
         return verdict("gravity", "unclear", 0.2, evidence)
-    rate = rate_words(float(np.median([s.fit.accel for s in followed])), plan)
+    rate = rate_words(float(np.median([p.numbers["accel_px_s2"] for p in flights])), plan)
     verb = "drift at constant velocity" if weightless else f"accelerate downward at about {rate}"
-    evidence = f"{len(followed)} airborne stretch(es) {verb}, steadily and consistently"
-    span = (min(s.t0 for s in followed), max(s.t1 for s in followed))
-    return verdict("gravity", "followed", min(0.95, 0.7 + 0.08 * len(followed)), evidence, span)
+    evidence = f"{len(flights)} airborne stretch(es) {verb}, steadily and consistently"
+    span = (min(p.t0 for p in flights), max(p.t1 for p in flights))
+    return verdict("gravity", "followed", min(0.95, 0.7 + 0.08 * len(flights)), evidence, span)
 
 
-def _segment_dict(seg: SegmentFit, status: RuleStatus, plan: ShotPlan | None) -> dict[str, Any]:
-    accel_g = None
-    if plan is not None and plan.px_per_m:
-        accel_g = rnd(seg.fit.accel / plan.px_per_m / 9.81)
+def _segment_dict(piece: Piece, plan: ShotPlan | None) -> dict[str, Any]:
+    accel = piece.numbers["accel_px_s2"]
+    accel_g = rnd(accel / plan.px_per_m / 9.81) if plan is not None and plan.px_per_m else None
     return {
-        "track": seg.track,
-        "t0": rnd(seg.t0),
-        "t1": rnd(seg.t1),
-        "points": seg.fit.points,
-        "accel_px_s2": rnd(seg.fit.accel),
-        "accel_se_px_s2": rnd(seg.fit.accel_se),
+        "track": piece.track,
+        "t0": rnd(piece.t0),
+        "t1": rnd(piece.t1),
+        "points": int(piece.numbers.get("points", 0)),
+        "accel_px_s2": rnd(accel),
+        "accel_se_px_s2": rnd(piece.numbers["accel_se_px_s2"]),
         "accel_g": accel_g,
-        "bend_ratio": rnd(seg.bend_ratio),
-        "drop_px": rnd(seg.drop_px),
-        "rms_px": rnd(seg.fit.rms),
-        "half_accels_px_s2": [rnd(h.accel) for h in seg.halves] if seg.halves else None,
-        "status": status,
+        "drop_px": rnd(piece.numbers["drop_px"]),
     }

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from tools.judges.agents import Sightings, ending, origin, twin
 from tools.judges.checks.base import Scene, rnd, verdict
-from tools.judges.tracking import Track, presence_change
+from tools.judges.checks.rigidity import swaps
+from tools.judges.tracking import Track, Tracking, presence_change
 from tools.schema import RuleVerdict
 
 
@@ -14,47 +18,79 @@ def _inside(x: float, y: float, margin: float, size: tuple[int, int]) -> bool:
 
 
 def track_ends(
-    track: Track, fps: float, size: tuple[int, int], count: int
+    track: Track, fps: float, size: tuple[int, int], count: int,
+    tracking: Tracking | None = None,
 ) -> list[tuple[str, int, int]]:
     """Track ends that happen inside the frame while the video goes on: (kind, frame, det index).
 
     The position one frame beyond the end (at the track's last velocity) must still be inside
-    by a radius, so a fast object leaving through an edge is not counted.
+    by a radius, so a fast object leaving through an edge is not counted. On a moving
+    camera's canvas "inside" means inside that frame's picture.
     """
     dets, margin = track.detections, track.radius + 2.0
     slack = max(2, round(0.1 * fps))
+
+    def inside(frame: int, x: float, y: float) -> bool:
+        seen = tracking.in_view(frame, x, y, margin) if tracking is not None else None
+        return _inside(x, y, margin, size) if seen is None else seen
+
     found = []
     if track.last.frame < count - 1 - slack:
         prev = dets[-2] if len(dets) > 1 else dets[-1]
         nx, ny = 2 * track.last.x - prev.x, 2 * track.last.y - prev.y
-        if not track.last.at_edge and _inside(nx, ny, margin, size):
+        if not track.last.at_edge and inside(track.last.frame + 1, nx, ny):
             found.append(("vanishes", track.last.frame, len(dets) - 1))
     if track.first.frame > slack:
         nxt = dets[1] if len(dets) > 1 else dets[0]
         px, py = 2 * track.first.x - nxt.x, 2 * track.first.y - nxt.y
-        if not track.first.at_edge and _inside(px, py, margin, size):
+        if not track.first.at_edge and inside(track.first.frame - 1, px, py):
             found.append(("appears", track.first.frame, 0))
     return found
 
 
 def check_permanence(scene: Scene) -> RuleVerdict:
-    """Permanence: a moving object that stops being seen inside the frame must still be there.
+    """Permanence: a moving object that stops being seen inside the frame must still be there,
+    one that starts being seen must have come from somewhere, and none turns into two.
 
     An object that comes to rest merges into the median background, so a track end alone is
-    not a vanishing: the pixels where it was must change abruptly too.
+    not a vanishing: the pixels where it was must change abruptly too. A body let go by a
+    hand, or coming out from behind something, is not appearing; one caught or going behind
+    something is not vanishing (see `tools.judges.agents`).
     """
-    count, events = scene.count, []
-    for m in scene.motions:
-        for kind, frame, index in track_ends(m.track, scene.fps, scene.size, count):
-            det = m.track.detections[index]
+    count, events, excused = scene.count, [], []
+    seen = Sightings(scene.tracking.tracks)
+    swapped = {(k, int(e[k])) for e in swaps(scene) for k in ("track", "into")}
+    tracks = [m.track for m in scene.motions] + list(scene.extras)
+    twins = {t.id: twin(t, seen) if t.first.frame > 0 else None for t in tracks}
+    for track in tracks:
+        for kind, frame, index in track_ends(track, scene.fps, scene.size, count,
+                                             scene.tracking):
+            det = track.detections[index]
+            if kind == "appears" and twins[track.id] is not None:
+                continue  # a copy splitting off: reported below
+            if (("into", track.id) if kind == "appears" else ("track", track.id)) in swapped:
+                continue  # one body turning into another where it was: rigidity says so
+            why = origin(track, seen) if kind == "appears" else ending(track, seen)
+            if why is None and looks_like_shadow(scene.tracking, det):
+                why = "a shadow"
+            if why is not None:
+                excused.append({"track": track.id, "kind": kind, "t": rnd(frame / scene.fps),
+                                "because": why})
+                continue
             if kind == "vanishes":
                 a, b = frame, min(count - 1, frame + 2)
             else:
                 a, b = max(0, frame - 2), frame
             change = presence_change(scene.tracking, det.bbox, a, b)
             if change > 0.5:
-                events.append(_event(m.track.id, kind, frame / scene.fps, det.x, det.y, change))
+                events.append(_event(track.id, kind, frame / scene.fps, det.x, det.y, change))
+        parent = twins[track.id]
+        if parent is not None:
+            first = track.first
+            events.append(_event(track.id, f"splits off object {parent.id}",
+                                 first.frame / scene.fps, first.x, first.y, 1.0))
     scene.data["permanence_events"] = events
+    scene.data["permanence_excused"] = excused
     if events:
         e = max(events, key=lambda item: item["change"])
         evidence = (
@@ -62,11 +98,30 @@ def check_permanence(scene: Scene) -> RuleVerdict:
             f"(x {e['x']:.0f}, y {e['y']:.0f} px) while the video runs to {scene.duration:.2f} s"
         )
         conf = min(0.95, 0.6 + 0.3 * e["change"])
-        return verdict("permanence", "violated", conf, evidence, (e["t"], e["t"]))
+        where = [{"track": ev["track"], "t0": ev["t"], "t1": ev["t"], "kind": ev["kind"]}
+                 for ev in events]
+        return verdict("permanence", "violated", conf, evidence, (e["t"], e["t"]), where)
     evidence = (
         f"{len(scene.motions)} moving object(s) stay in view or leave through the frame's edges"
     )
+    if excused:
+        evidence += "; " + ", ".join(f"object {e['track']} {e['kind']} at {e['t']:.2f} s, "
+                                     f"{e['because']}" for e in excused[:3])
     return verdict("permanence", "followed", 0.8, evidence)
+
+
+def looks_like_shadow(tracking: Tracking, det: Any) -> bool:
+    """Whether a sighting is the scenery darkened with its colour kept: a shadow cast on a
+    wall comes and goes as a body nears it, with nothing appearing or vanishing."""
+    f = tracking.factor
+    x0, y0, x1, y1 = (max(0, int(v / f)) for v in det.bbox)
+    patch = tracking.small[det.frame, y0:y1, x0:x1].astype(np.float32) + 8.0
+    ground = tracking.background[y0:y1, x0:x1].astype(np.float32) + 8.0
+    if patch.size == 0:
+        return False
+    ratio = np.median((patch / ground).reshape(-1, 3), axis=0)
+    level = float(ratio.mean())
+    return 0.45 < level < 0.95 and float(np.abs(ratio - level).max()) < 0.07
 
 
 def _event(track: int, kind: str, t: float, x: float, y: float, change: float) -> dict[str, Any]:

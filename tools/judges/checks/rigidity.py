@@ -1,4 +1,11 @@
-"""`rigidity`: rigid bodies keep their size (the blob's area) while they move."""
+"""`rigidity`: rigid bodies keep their size, shape and look while they move.
+
+Three ways a generated body morphs: it grows or shrinks (the blob's size, measured where the
+body is clearly seen), its colour changes (a pink frisbee turning blue and back, measured as
+chromaticity, which lighting and shadows barely move), or one body is replaced by another at
+the same place and speed (a track ends and one of another size or colour starts where the
+first was going: a stick that becomes a sphere).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import math
 import numpy as np
 
 from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
-from tools.judges.tracking import soft_radius
+from tools.judges.tracking import same_look, soft_radius
 from tools.schema import RuleVerdict
 
 MIN_SIZES = 12
@@ -25,7 +32,7 @@ def clean_sizes(motion: TrackMotion, scene: Scene) -> tuple[np.ndarray, np.ndarr
     step = np.hypot(np.diff(motion.x, prepend=np.nan), np.diff(motion.y, prepend=np.nan))
     still = motion.rest & ~(step > 0.5)  # rolling is fine; lying still is not
     for k, det in enumerate(motion.track.detections):
-        if det.at_edge or still[k]:
+        if det.at_edge or still[k] or motion.held_at(k):
             continue
         near = any(_near(o, det.frame, det.x, det.y, motion.radius) for o in others)
         size = None if near else soft_radius(scene.tracking, det)
@@ -60,8 +67,92 @@ def size_change(times: np.ndarray, radii: np.ndarray) -> tuple[float, float, flo
     return late / max(early, 1e-9), float(times[part // 2]), float(times[-part // 2 - 1])
 
 
+CHROMA_CHANGE = 0.12  # chromaticity distance between two stretches of one body: another colour
+
+
+def chromaticity(colour: tuple[float, float, float]) -> np.ndarray:
+    """(r, g) over r + g + b: a body's colour without its brightness."""
+    total = max(sum(colour), 1.0)
+    return np.array([colour[0] / total, colour[1] / total])
+
+
+def colour_change(motion: TrackMotion, scene: Scene) -> tuple[float, float, float] | None:
+    """(largest chromaticity distance, t from, t to) between two stretches of 3 sightings of
+    a body in open view, when one is large enough to be a change of colour; else None."""
+    others = [m for m in scene.motions if m is not motion]
+    usual = float(np.median([d.area for d in motion.track.detections]))
+    # Sightings at rest count too, as long as the blob is the body, not what is left of it
+    # as it fades into the background.
+    keep = [(motion.t[k], chromaticity(d.colour)) for k, d in enumerate(motion.track.detections)
+            if not d.at_edge and d.area >= 0.5 * usual and not motion.held_at(k)
+            and not any(_near(o, d.frame, d.x, d.y, motion.radius) for o in others)]
+    if len(keep) < 6:
+        return None
+    times = np.array([t for t, _ in keep])
+    chroma = np.array([c for _, c in keep])
+    windows = [np.median(chroma[i : i + 3], axis=0) for i in range(len(chroma) - 2)]
+    worst = None
+    for i, a in enumerate(windows):
+        for j in range(i + 3, len(windows)):
+            gap = float(np.hypot(*(windows[j] - a)))
+            if gap > CHROMA_CHANGE and (worst is None or gap > worst[0]):
+                worst = (gap, float(times[i + 1]), float(times[j + 1]))
+    return worst
+
+
+def swaps(scene: Scene) -> list[dict[str, float]]:
+    """Bodies replaced by another where they were going: a track ends in open view and,
+    within a few frames, one that does not look like it (tracking would have joined the two
+    otherwise: about another size or colour) starts at its predicted place."""
+    found = []
+    motions = scene.motions
+    for a in motions:
+        end = a.track.last
+        if end.at_edge or end.frame >= scene.count - 2 or len(a.t) < 2:
+            continue
+        vx = (a.x[-1] - a.x[-2]) / max(a.frames[-1] - a.frames[-2], 1.0)
+        vy = (a.y[-1] - a.y[-2]) / max(a.frames[-1] - a.frames[-2], 1.0)
+        for b in motions:
+            start = b.track.first
+            lag = start.frame - end.frame
+            if b is a or not 1 <= lag <= 3:
+                continue
+            miss = math.hypot(start.x - end.x - vx * lag, start.y - end.y - vy * lag)
+            size = max(start.area, end.area) / max(min(start.area, end.area), 1.0)
+            colour = float(np.hypot(*(chromaticity(start.colour) - chromaticity(end.colour))))
+            other = size > 2.5 or colour > CHROMA_CHANGE or not same_look(end, start)
+            if miss <= max(end.radius, start.radius) and other:
+                found.append({"track": a.track.id, "into": b.track.id,
+                              "t": rnd(start.frame / scene.fps), "size_ratio": rnd(size),
+                              "colour_change": rnd(colour)})
+    return found
+
+
 def check_rigidity(scene: Scene) -> RuleVerdict:
-    """Rigidity: a moving body's apparent radius stays within about 25% over the clip."""
+    """Rigidity: a moving body keeps its apparent radius within about 25% over the clip, its
+    colour, and its identity."""
+    changed = swaps(scene)
+    scene.data["swaps"] = changed
+    if changed:
+        e = max(changed, key=lambda item: item["size_ratio"] + 5 * item["colour_change"])
+        evidence = (f"object {e['track']} turns into a different body (object {e['into']}, "
+                    f"{e['size_ratio']:.1f}x the size, colour off by {e['colour_change']:.2f}) "
+                    f"at {e['t']:.2f} s, where it was heading, with nothing touching it")
+        return verdict("rigidity", "violated", 0.75, evidence, (e["t"], e["t"]),
+                       [{"track": e["track"], "t0": e["t"], "t1": e["t"], "kind": "swap"}])
+    colours = [(m.track.id, c) for m in scene.motions if (c := colour_change(m, scene))]
+    scene.data["colour_changes"] = [{"track": k, "distance": rnd(c[0]), "t0": rnd(c[1]),
+                                     "t1": rnd(c[2])} for k, c in colours]
+    if colours:
+        track, (gap, t0, t1) = max(colours, key=lambda item: item[1][0])
+        evidence = (f"object {track} changes colour between {t0:.2f} s and {t1:.2f} s "
+                    f"(chromaticity off by {gap:.2f}) in open view, with nothing touching it")
+        return verdict("rigidity", "violated", min(0.9, 0.55 + gap), evidence, (t0, t1),
+                       [{"track": track, "t0": rnd(t0), "t1": rnd(t1), "kind": "colour"}])
+    return _size_verdict(scene)
+
+
+def _size_verdict(scene: Scene) -> RuleVerdict:
     measured, worst = [], None
     for m in scene.motions:
         found = size_change(*clean_sizes(m, scene))

@@ -1,0 +1,97 @@
+"""The judge on what real and generated footage holds: hands, pans, cuts, clutter, blur, and
+the failures generators make (morphing, copies, bodies from nowhere, hovering)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from evals.calibration_clips import FPS, ClipSpec, render_clip
+from tools.judges.camera import find_cuts
+from tools.judges.kinematics import judge_frames
+from tools.schema import ShotPlan
+
+
+def _judge(spec: ClipSpec):
+    frames, px_per_m = render_clip(spec)
+    plan = ShotPlan(prompt="a ball bounces", generator_prompt="a ball bounces",
+                    phenomena=["free fall", "bounce"], px_per_m=px_per_m)
+    return judge_frames(frames, FPS, plan)
+
+
+def _status(verdict, rule_id: str) -> str:
+    return next(r.status for r in verdict.rules if r.id == rule_id)
+
+
+def _clean(**kw) -> ClipSpec:
+    return ClipSpec(violation=None, scene=kw.pop("scene", "drop"), seed=kw.pop("seed", 11), **kw)
+
+
+@pytest.mark.parametrize("nuisance", ["hand", "cut", "clutter", "blur"])
+def test_a_clean_clip_stays_clean_under_real_footage_nuisances(nuisance):
+    verdict = _judge(_clean(nuisance=nuisance))
+    assert not verdict.violations, [(r.id, r.evidence) for r in verdict.rules
+                                    if r.status == "violated"]
+    assert _status(verdict, "gravity") == "followed"
+
+
+def test_a_ball_let_go_by_a_hand_is_released_not_appearing():
+    verdict = _judge(_clean(nuisance="hand"))
+    excused = verdict.measurements["permanence_excused"]
+    assert any(e["because"] == "released" for e in excused), excused
+    assert verdict.measurements["agents"], "the arm reaching in is an agent, not a body"
+
+
+def test_a_cut_is_found_and_each_shot_judged_alone():
+    frames, px_per_m = render_clip(_clean(nuisance="cut", texture=True))
+    assert len(find_cuts(frames[:, ::4, ::4])) == 1
+    verdict = judge_frames(frames, FPS, ShotPlan(prompt="p", generator_prompt="p",
+                                                 px_per_m=px_per_m))
+    assert len(verdict.measurements["shots"]) == 2
+    assert _status(verdict, "continuity") != "violated"  # a cut is no teleport
+
+
+def test_a_panning_camera_is_followed_and_the_fall_measured_in_the_world():
+    verdict = _judge(_clean(nuisance="pan", texture=True, size=(426, 240)))
+    assert verdict.measurements.get("camera", {}).get("moved_px", 0) > 20
+    assert _status(verdict, "gravity") == "followed"
+    assert not verdict.violations
+
+
+def test_a_copy_splitting_off_the_ball_breaks_permanence():
+    verdict = _judge(ClipSpec(violation="duplication", scene="drop", seed=578289744))
+    rule = next(r for r in verdict.rules if r.id == "permanence")
+    assert rule.status == "violated" and "splits off" in rule.evidence
+
+
+def test_a_ball_that_changes_colour_breaks_rigidity():
+    verdict = _judge(ClipSpec(violation="morphing", scene="drop", seed=31))
+    rule = next(r for r in verdict.rules if r.id == "rigidity")
+    assert rule.status == "violated" and "colour" in rule.evidence, rule.evidence
+
+
+def test_a_ball_held_in_mid_air_hovers():
+    verdict = _judge(ClipSpec(violation="hover", scene="drop", seed=41))
+    rule = next(r for r in verdict.rules if r.id == "gravity")
+    assert rule.status == "violated"
+    assert any(w["kind"] == "hover" for w in rule.where), rule.evidence
+
+
+def test_a_ball_from_nowhere_breaks_permanence():
+    verdict = _judge(ClipSpec(violation="appearing", scene="drop", seed=51))
+    rule = next(r for r in verdict.rules if r.id == "permanence")
+    assert rule.status == "violated" and "appears" in rule.evidence, rule.evidence
+
+
+def test_a_pendulum_swings_about_its_pivot_without_accusations():
+    t = np.arange(96) / FPS
+    from tests.synthetic_clips import render
+
+    angle = 0.5 * np.cos(2 * np.pi * t / 1.6) * np.exp(-0.15 * t)
+    length = 150.0
+    xs, ys = 213 + length * np.sin(angle), 20 + length * np.cos(angle)
+    frames = render(xs, ys, floor_y=230, kind="gradient", shadow=False)
+    verdict = judge_frames(frames, FPS)
+    assert any(p["kind"] == "swing" for p in verdict.measurements["account"]["pieces"])
+    assert not verdict.violations, [(r.id, r.evidence) for r in verdict.rules
+                                    if r.status == "violated"]
