@@ -166,7 +166,9 @@ async def astream(prompt: str, **kwargs: Any) -> AsyncIterator[RunEvent]:
 def judge_video(
     path: str | os.PathLike[str], prompt: str | None = None, judge: str = "kinematics"
 ) -> Verdict:
-    """Judges any video file; with a prompt, the rules the planner derives from it are checked.
+    """Judges any video file; with a prompt, the rules the planner derives from it are checked
+    and the video's adherence to the prompt's scene is measured (`verdict.adherence`, None
+    without a prompt or when the studio cannot read a scene from it).
 
     The video's scale is unknown, so measured rates are compared scale-free, and the prompt's
     simulated scene only as far as it holds whatever the heights and materials.
@@ -191,7 +193,7 @@ def judge_video(
     if prompt is not None:
         planner = registry.resolve("planner", "studio")
         # The video's scale is unknown; the scene stays, for the `trajectory` rule to compare
-        # what it can without one.
+        # what it can without one, and for adherence.
         plan = planner.plan(request_for(prompt)).model_copy(update={"px_per_m": None})
     backend = registry.resolve("judge", judge)
     verdict: Verdict = backend.judge(video, plan)

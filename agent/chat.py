@@ -4,8 +4,11 @@ Type what you want; Kinema shows its plan (phenomena, laws, rules, keyframe mome
 waits — a LangGraph `interrupt` in the graph built with `approve_plan=True` — until you approve,
 edit or cancel it. Progress is printed round by round, then a summary. A later message ("make the
 bounce lower") refines the last result: a new run whose prompt carries the previous prompt and
-the feedback, linked to the run it refines. The conversation is saved after every turn in
-`<out>/chat.json`, so `kinema chat --resume` continues it after a restart.
+the feedback, and whose scene is the last one changed as the feedback asks (a lower bounce lowers
+the bounciness, "make it two balls" adds one); the chat says what it changed and what it could
+not apply, and a revision that changes nothing the generator sees is not run. The conversation
+is saved after every turn in `<out>/chat.json`, so `kinema chat --resume` continues it after a
+restart.
 
 It reads lines plainly when stdin is not a terminal, so it can be driven (and tested) through a
 pipe, and it keeps its output readable at 80 columns.
@@ -40,11 +43,12 @@ from agent.intake import (
 from agent.nodes.approve import PlanCancelled
 from agent.render import Progress, budget_text, show_plan, show_summary, show_verdict
 from agent.rundir import write_json_atomic
-from agent.state import Budget, RunResult, ShotPlan
+from agent.state import Budget, RunResult, SceneSpec, ShotPlan
 from tools.base import registry
 from tools.errors import BadInputError, KinemaError
 from tools.redact import redact_text
 from tools.schema import ROLES
+from tools.studio.revise import revise
 
 SESSION_FILE = "chat.json"
 WIDTH = 80
@@ -76,6 +80,8 @@ class Turn(BaseModel):
     score: float | None = None
     stop_reason: str = ""
     video: str | None = None
+    scene: SceneSpec | None = Field(None, description="The run's studio scene, which feedback "
+                                    "revises.")
     at: float = Field(default_factory=time.time)
 
 
@@ -197,9 +203,13 @@ class Chat:
 
         parent = self.session.last_result()
         prompt = refined_prompt(parent.prompt, text) if parent else text
-        if parent:
-            self.console.print(f"[dim]refining run {parent.run_id}:[/] {escape(prompt)}")
         request = request_for(prompt, **self.request)
+        if parent:
+            scene = self.revised_scene(parent, text)
+            if scene is False:
+                return True
+            request = request.model_copy(update={"scene": scene or None})
+            self.console.print(f"[dim]refining run {parent.run_id}:[/] {escape(prompt)}")
         progress = Progress(self.console, show_plan=parent is not None)
         review = None if parent else self.review
         try:
@@ -216,12 +226,37 @@ class Chat:
         show_summary(self.console, result, width=WIDTH)
         return True
 
+    def revised_scene(self, parent: Turn, text: str) -> SceneSpec | Literal[False] | None:
+        """Feedback applied to the last run's scene; says what changed and what could not.
+
+        False when nothing would change what the generator is given: the studio's video draws
+        only the scene, so feedback it cannot apply is not run (a text-to-video model would
+        still see the revised words, so for it the run goes ahead).
+        """
+        if parent.scene is None:
+            return None
+        revision = revise(parent.scene, text)
+        if revision.applied:
+            self.console.print("[green]scene revised:[/] " + escape("; ".join(revision.applied)))
+        if revision.not_applied:
+            self.console.print("[yellow]could not apply to the scene:[/] "
+                               + escape("; ".join(revision.not_applied)))
+        if revision.changed:
+            return revision.scene
+        video = registry.resolve("video", self.context().video)
+        if getattr(video, "needs_scene", False):
+            self.console.print("[yellow]nothing to change:[/] the studio draws only the scene, "
+                               "and this feedback changes nothing in it; not run. Try e.g. "
+                               "'make the bounce lower', 'make it two balls', 'on the moon'.")
+            return False
+        return parent.scene
+
     def _record(self, text: str, result: RunResult, parent: Turn | None) -> None:
         self.session.turns.append(Turn(
             message=text, prompt=result.prompt, parent_run_id=parent.run_id if parent else None,
             run_id=result.run_id, run_dir=result.run_dir, status=result.status,
             score=result.best.score if result.best else None, stop_reason=result.stop_reason,
-            video=result.final_video))
+            video=result.final_video, scene=result.plan.scene if result.plan else None))
         self.session.fresh = False
         self.save()
 

@@ -26,6 +26,7 @@ from agent.events import (
     VerdictReady,
 )
 from agent.state import Budget, RoundSummary, RunResult, ShotPlan, Verdict
+from tools.studio.describe import summary
 
 STATUS_COLOUR = {"followed": "green", "violated": "red"}
 
@@ -41,10 +42,20 @@ def budget_text(budget: Budget) -> str:
 
 
 def plan_line(plan: ShotPlan) -> str:
-    """The plan in one line, for progress."""
+    """The plan in one line, for progress; what the scene leaves out on a second line."""
+    left_out = plan.scene.ignored if plan.scene else []
     return (f"{escape(', '.join(plan.phenomena) or 'no known phenomena')}; "
             f"{len(plan.rules)} rules; keyframes at "
-            + ", ".join(f"{k.t:.2f}s" for k in plan.keyframes))
+            + ", ".join(f"{k.t:.2f}s" for k in plan.keyframes)
+            + (f"\n[yellow]left out[/] {escape(', '.join(left_out))} (not in the studio's scene)"
+               if left_out else ""))
+
+
+def score_parts(verdict: Verdict) -> str:
+    """How the score was formed: physics, times adherence when the judge measured it."""
+    if verdict.adherence is None:
+        return f"physics {verdict.physics:.2f}"
+    return f"physics {verdict.physics:.2f} × adherence {verdict.adherence:.2f}"
 
 
 class Progress:
@@ -77,8 +88,9 @@ class Progress:
                           else f"{c.id} generated")
         if isinstance(event, VerdictReady):
             v = event.verdict
-            bad = f" · [red]violated: {escape(', '.join(v.violations))}[/]" if v.violations else ""
-            return tag + f"{event.candidate_id} score {v.score:.2f}{bad}"
+            wrong = v.violations + v.adherence_violations
+            bad = f" · [red]violated: {escape(', '.join(wrong))}[/]" if wrong else ""
+            return tag + f"{event.candidate_id} score {v.score:.2f} ({score_parts(v)}){bad}"
         if isinstance(event, DecisionMade):
             d = event.decision
             colour = "green" if d.action == "continue" else "cyan"
@@ -100,7 +112,14 @@ def show_plan(console: Console, plan: ShotPlan, budget: Budget) -> None:
     for k in plan.keyframes:
         console.print(f"  • {k.t:5.2f}s {escape(k.event)} {escape(k.description)}".rstrip())
     if plan.scene is None:
-        console.print("[yellow]the studio cannot simulate this; a real generator can[/]")
+        why = next((n for n in plan.notes if "cannot simulate" in n), "")
+        console.print("[yellow]the studio cannot simulate this; a real generator can[/]"
+                      + (f"\n  {escape(why)}" if why else ""))
+    else:
+        console.print(f"[bold]scene[/]      {escape(summary(plan.scene))}")
+        if plan.scene.ignored:
+            console.print(f"[yellow]left out[/]   {escape(', '.join(plan.scene.ignored))} "
+                          "(the studio's scene does not show these)")
     console.print(f"[bold]budget[/]     {budget_text(budget)}")
 
 
@@ -140,14 +159,15 @@ def show_summary(console: Console, result: RunResult, *, width: int | None = Non
 
 def show_verdict(console: Console, verdict: Verdict, title: str, *,
                  width: int | None = None) -> None:
-    """A verdict as a table: each rule with its status, confidence, time span and evidence."""
+    """A verdict as a table: each rule and adherence check with its status, confidence, time
+    span and evidence; the title says how the score was formed."""
     checked = ("" if verdict.coverage is None
                else f", {100 * verdict.coverage:.0f}% of the motion checked")
-    table = Table(title=f"{escape(title)}: score {verdict.score:.2f}, physics "
-                        f"{verdict.physics:.2f}{checked}", title_justify="left", width=width)
+    table = Table(title=f"{escape(title)}: score {verdict.score:.2f} = {score_parts(verdict)}"
+                        f"{checked}", title_justify="left", width=width)
     for column in ("rule", "status", "confidence", "span", "evidence"):
         table.add_column(column)
-    for r in verdict.rules:
+    for r in [*verdict.rules, *verdict.adherence_checks]:
         span = f"{r.span[0]:.2f}-{r.span[1]:.2f}s" if r.span else "-"
         colour = STATUS_COLOUR.get(r.status, "yellow")
         table.add_row(escape(r.id), f"[{colour}]{r.status}[/]", f"{r.confidence:.2f}", span,

@@ -36,6 +36,7 @@ from agent.rundir import (
 from agent.state import Iteration, Ledger, RunResult, ShotPlan, Verdict
 from tools.errors import BadInputError, VideoReadError
 from tools.redact import redact_text
+from tools.studio.describe import summary
 
 REPORT_FILE = "report.html"
 RECORD_FILE = Path("rounds") / "record.json"
@@ -151,7 +152,9 @@ def _plan_section(plan: ShotPlan | None) -> str:
         "phenomena": ", ".join(plan.phenomena) or "-",
         "laws": "; ".join(plan.laws) or "-",
         "environment": f"{plan.environment} (g = {plan.gravity_m_s2:g} m/s²)",
-        "studio scene": plan.scene.scene if plan.scene else "none (a real generator is needed)",
+        "studio scene": summary(plan.scene) if plan.scene else "none (a real generator is needed)",
+        "left out of the scene": ", ".join(plan.scene.ignored) if plan.scene and
+        plan.scene.ignored else "-",
         "generator prompt": plan.generator_prompt,
     }
     rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts.items())
@@ -325,13 +328,14 @@ def _evidence_html(video: Path, verdict: Verdict) -> str:
 
 
 def _rules_table(verdict: Verdict) -> str:
-    if not verdict.rules:
+    if not verdict.rules and not verdict.adherence_checks:
         return '<p class="muted">the judge checked no rules</p>'
     rows = "".join(
         f'<tr><td><code>{_e(r.id)}</code></td><td class="{_e(r.status)}">{_e(r.status)}</td>'
         f"<td>{r.confidence:.2f}</td>"
         f"<td>{f'{r.span[0]:.2f}–{r.span[1]:.2f} s' if r.span else '-'}</td>"
-        f"<td>{_e(r.evidence or r.text)}</td></tr>" for r in verdict.rules)
+        f"<td>{_e(r.evidence or r.text)}</td></tr>"
+        for r in [*verdict.rules, *verdict.adherence_checks])
     return ("<table><tr><th>rule</th><th>verdict</th><th>confidence</th><th>when</th>"
             f"<th>evidence</th></tr>{rows}</table>")
 

@@ -176,6 +176,7 @@ def round_summary(it: Iteration) -> RoundSummary:
                 physics=v.physics if v else None,
                 adherence=v.adherence if v else None,
                 violations=v.violations if v else [],
+                adherence_violations=v.adherence_violations if v else [],
                 error=c.error,
             )
             for c, v in zip(it.candidates, verdicts, strict=True)

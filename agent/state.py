@@ -269,6 +269,8 @@ class CandidateSummary(BaseModel):
     physics: float | None = None
     adherence: float | None = None
     violations: list[str] = Field(default_factory=list)
+    adherence_violations: list[str] = Field(
+        default_factory=list, description="`adherence.<what>` checks the video violated.")
     error: str | None = Field(None, description="Why generation failed, if it did.")
 
 
@@ -298,8 +300,9 @@ class RoundSummary(BaseModel):
 
     @property
     def violations(self) -> list[str]:
-        """Every rule any candidate of the round violated, sorted."""
-        return sorted({v for c in self.candidates for v in c.violations})
+        """Every rule and adherence check any candidate of the round violated, sorted."""
+        return sorted({v for c in self.candidates
+                       for v in c.violations + c.adherence_violations})
 
 
 class RunResult(BaseModel):
@@ -315,6 +318,8 @@ class RunResult(BaseModel):
     budget: Budget
     backends: dict[str, str]
     run_dir: str
+    plan: ShotPlan | None = Field(None, description="The plan, its scene included (`plan.scene` "
+                                  "null when the studio could not simulate the prompt).")
     final_video: str | None = None
     target: float | None = None
     error: str | None = None

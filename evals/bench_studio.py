@@ -9,6 +9,9 @@ from typing import Any
 from evals.bench import register
 
 CLIP_S, FPS, SIZE = 5.0, 24, (854, 480)
+SCENES = {"table_roll_off": "a ball rolls off a table", "domino_chain": "a row of eight dominoes "
+          "topples", "billiard_break": "a cue ball breaks a rack of ten billiard balls",
+          "newtons_cradle": "a Newton's cradle of five steel balls"}
 
 
 def bench_studio_render(workdir: Path) -> dict[str, Any]:
@@ -16,15 +19,16 @@ def bench_studio_render(workdir: Path) -> dict[str, Any]:
 
     A ratio below 1 means the studio makes video faster than it plays.
     """
-    from tools.schema import SceneSpec
+    from tools.studio.reader import read_scene
     from tools.studio.render import Renderer
-    from tools.studio.scenes import build_world
-    from tools.studio.simulate import simulate
+    from tools.studio.simulate import compose_world, simulate
 
     out: dict[str, Any] = {}
-    for scene in ("table_roll_off", "domino_chain", "billiard_break", "newtons_cradle"):
+    for scene, prompt in SCENES.items():
         started = time.perf_counter()
-        sim = simulate(build_world(SceneSpec(scene=scene, params={"duration_s": CLIP_S})))
+        spec = read_scene(prompt, CLIP_S)
+        assert spec is not None, prompt
+        sim = simulate(compose_world(spec))
         renderer = Renderer(sim.world, *SIZE)
         for i in range(round(CLIP_S * FPS)):
             renderer.frame(sim.poses_at(i / FPS))

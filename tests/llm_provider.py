@@ -32,6 +32,11 @@ PLAN = {
     "generator_prompt": "A ball dropped onto the floor, accelerating as it falls.",
     "environment": "earth", "gravity_m_s2": 9.81,
 }
+# A plan whose scene the studio can simulate: a rubber ball dropped onto the floor.
+PLAN_WITH_SCENE = {**PLAN, "scene": {
+    "environment": "earth", "ignored": [],
+    "bodies": [{"name": "ball", "kind": "ball", "material": "rubber", "colour": "red",
+                "action": "dropped", "height_m": 1.0}]}}
 REFINEMENT = {"prompt": "A ball dropped onto the floor; it must speed up as it falls, not fall "
                         "at a constant speed.",
               "add_keyframes": [{"t": 0.2, "event": "refine", "description": "ball mid-fall"}],

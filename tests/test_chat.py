@@ -104,7 +104,7 @@ def test_parse_budget():
 def test_kinema_chat_through_a_real_pipe_on_the_studio(tmp_path):
     """The real console script's module in a subprocess, stdin a pipe, the offline studio."""
     lines = "a rubber ball drops onto the floor and bounces\ny\nmake the bounce lower\n" \
-            "/history\n/quit\n"
+            "make it more cinematic\n/history\n/quit\n"
     done = subprocess.run(
         [sys.executable, "-m", "agent.cli", "chat", "--out", str(tmp_path / "runs"),
          "--duration", "1", "--width", "320", "--height", "180", "--max-generations", "2"],
@@ -113,6 +113,12 @@ def test_kinema_chat_through_a_real_pipe_on_the_studio(tmp_path):
     turns = session_of(tmp_path).turns
     assert len(turns) == 2 and turns[1].parent_run_id == turns[0].run_id
     assert "(refines #1)" in done.stdout
+    # The feedback reached the scene: the ball bounces lower, and the user was told.
+    first, second = (turns[k].scene.bodies[0] for k in (0, 1))
+    assert first.bounciness is None and second.bounciness is not None
+    assert second.bounciness < 0.82 and "scene revised" in done.stdout
+    # Feedback the studio's scene cannot take is said so and not run (two turns, not three).
+    assert "could not apply to the scene" in done.stdout and "not run" in done.stdout
     # Approving the plan resumes the graph from its checkpoint: no library chatter about it.
     assert done.stderr == "", done.stderr[-3000:]
 

@@ -77,3 +77,36 @@ def test_judge_unreadable_video_exits_2(tmp_path, content):
         path.write_bytes(content)
     res = invoke("judge", str(path))
     assert res.exit_code == 2 and "clip.mp4" in res.stderr
+
+
+@pytest.fixture(scope="module")
+def dropped_ball(tmp_path_factory) -> Path:
+    """A studio rendering of one red rubber ball dropped from 1 m (the simulation itself)."""
+    import numpy as np
+
+    from tools.media import write_video
+    from tools.studio.reader import read_scene
+    from tools.studio.render import Renderer
+    from tools.studio.simulate import simulate_spec
+
+    sim = simulate_spec(read_scene("a red rubber ball is dropped from 1 m", 1.5))
+    renderer = Renderer(sim.world, 320, 180)
+    frames = np.stack([renderer.frame(sim.poses_at(i / 24)) for i in range(36)])
+    return write_video(frames, tmp_path_factory.mktemp("clips") / "drop.mp4", fps=24)
+
+
+def test_judge_with_a_prompt_measures_adherence(dropped_ball):
+    own = json.loads(invoke("judge", str(dropped_ball), "--json", "--prompt",
+                            "a red rubber ball is dropped from 1 m").stdout)
+    assert own["adherence"] > 0.9 and own["score"] == pytest.approx(
+        own["physics"] * own["adherence"])
+    assert {c["id"] for c in own["adherence_checks"]} >= {"adherence.bodies", "adherence.events"}
+    other = json.loads(invoke("judge", str(dropped_ball), "--json", "--prompt",
+                              "three blue balls roll across the floor").stdout)
+    assert other["adherence"] < 0.5
+    assert "adherence.bodies" in {c["id"] for c in other["adherence_checks"]
+                                  if c["status"] == "violated"}
+    plain = json.loads(invoke("judge", str(dropped_ball), "--json").stdout)
+    assert plain["adherence"] is None and plain["adherence_checks"] == []
+    table = invoke("judge", str(dropped_ball), "--prompt", "a red rubber ball is dropped")
+    assert "adherence.events" in table.stdout and "physics" in table.stdout

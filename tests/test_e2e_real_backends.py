@@ -52,3 +52,34 @@ def test_run_with_llm_roles_ensemble_judge_and_diffusers_video(scripted_llm, tin
     assert ledger["input_tokens"] > 0 and ledger["output_tokens"] > 0 and ledger["usd"] > 0
     assert "gpu_seconds" in ledger  # metered: 0.0 on this CPU, wall seconds of the call on CUDA
     assert saved["backends"]["judge"] == f"ensemble:kinematics+vlm:{MODEL}"
+
+
+@pytest.fixture(scope="module")
+def tiny_wan_i2v(tmp_path_factory) -> Path:
+    return tiny_pipelines.wan(tmp_path_factory.mktemp("e2e") / "wan-i2v", image_to_video=True)
+
+
+def test_llm_planner_scene_gives_simulated_keyframes_to_a_diffusers_video(
+        scripted_llm, tiny_wan_i2v, tmp_path):
+    """`--planner litellm:<model>` with the default keyframes: the model's scene is simulated,
+    the keyframes are rendered from it and the image-to-video pipeline starts from them."""
+    from tests.llm_provider import PLAN_WITH_SCENE
+
+    scripted_llm.queue.append(json.dumps(PLAN_WITH_SCENE))
+    result = CliRunner().invoke(app, [
+        "run", "a red rubber ball dropped onto the floor", "--out", str(tmp_path), "--json",
+        "--duration", "0.5", "--fps", "24", "--width", "32", "--height", "32",
+        "--max-generations", "1", "--planner", f"litellm:{MODEL}",
+        "--video", f"diffusers:{tiny_wan_i2v}",
+    ], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    run_dir = Path(json.loads(result.stdout)["run_dir"])
+    saved = json.loads((run_dir / "result.json").read_text())
+    assert saved["status"] == "completed" and (run_dir / saved["final_video"]).is_file()
+    scene = saved["plan"]["scene"]
+    assert scene["bodies"][0]["action"] == "dropped" and scene["ignored"] == []
+    keyframes = sorted((run_dir / "rounds" / "01" / "keyframes").glob("kf_*.png"))
+    assert keyframes, "the studio rendered the model's scene into keyframes"
+    record = json.loads((run_dir / "rounds" / "record.json").read_text())
+    first = record["iterations"][0]["keyframes"][0]
+    assert first["source"] == "studio" and first["layout"]["bodies"]["ball"]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from tests.llm_provider import PROVIDER, rate_limited
 from tools.base import registry
 from tools.schema import KeyframeSpec, RuleVerdict, RunRequest, ShotPlan, Verdict
@@ -66,3 +70,44 @@ def test_refiner_without_a_model_answer_still_changes_the_prompt(scripted_llm):
     refinement = refiner.refine(_plan(), "a ball is dropped", [], _verdict())
     assert "The ball speeds up as it falls." in refinement.prompt
     assert "refiner model failed" in refinement.notes[0]
+
+
+def _plan_with(scene: object) -> str:
+    from tests.llm_provider import PLAN
+
+    return json.dumps({**PLAN, "scene": scene})
+
+
+BALL = {"name": "ball", "kind": "ball", "material": "rubber", "action": "dropped",
+        "height_m": 1.0}
+
+
+def test_planner_fills_the_studio_scene_and_keyframes_sit_on_its_events(scripted_llm):
+    scripted_llm.queue.append(_plan_with({"bodies": [BALL]}))
+    plan = registry.resolve("planner", f"litellm:{PROVIDER}/structured", **FAST).plan(
+        RunRequest(prompt="a ball dropped", duration_s=2))
+    assert plan.scene is not None and plan.scene.bodies[0].action == "dropped"
+    assert plan.px_per_m and [k.event for k in plan.keyframes][:2] == ["release", "contact"]
+    assert plan.keyframes[1].t == pytest.approx((2 * 1.0 / 9.81) ** 0.5, rel=0.05)
+    assert "scene" in scripted_llm.requests[0]["messages"][0]["content"]
+
+
+def test_a_scene_the_studio_rejects_is_re_asked_and_repaired(scripted_llm):
+    bad = {"bodies": [{**BALL, "kind": "duck"}]}
+    good = {"bodies": [{**BALL, "material": "metal", "colour": "crimson"}]}
+    scripted_llm.queue.extend([_plan_with(bad), json.dumps(good)])
+    plan = registry.resolve("planner", f"litellm:{PROVIDER}/structured", **FAST).plan(
+        RunRequest(prompt="a metal ball drops", duration_s=2))
+    assert plan.scene is not None
+    assert plan.scene.bodies[0].material == "steel"  # "metal" is the studio's steel
+    assert plan.scene.bodies[0].colour is None and "crimson" in plan.scene.ignored[0]
+    assert "kind" in json.dumps(scripted_llm.requests[1]["messages"][1]["content"])
+
+
+def test_a_scene_that_cannot_be_simulated_is_dropped_and_the_run_goes_on(scripted_llm):
+    bad = {"bodies": [{**BALL, "target": "nobody"}]}
+    scripted_llm.queue.extend([_plan_with(bad), json.dumps(bad), json.dumps(bad)])
+    plan = registry.resolve("planner", f"litellm:{PROVIDER}/structured", **FAST).plan(
+        RunRequest(prompt="a ball", duration_s=2))
+    assert plan.scene is None and plan.generator_prompt
+    assert any("without simulated keyframes" in note for note in plan.notes)

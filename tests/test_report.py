@@ -136,6 +136,20 @@ def test_demo_report_renders_in_headless_chromium(tmp_path):
     assert colours > 500, colours
 
 
+def test_report_shows_the_scene_and_what_it_leaves_out(tmp_path):
+    from agent.report import write_report
+    from agent.state import Budget, Ledger, RunRequest, RunResult
+    from tools.studio.planner import StudioPlanner
+
+    plan = StudioPlanner().plan(RunRequest(prompt="a red ball bounces while a dog barks"))
+    result = RunResult(run_id="r1", prompt=plan.prompt, status="completed", stop_reason="x",
+                       best=None, rounds=[], ledger=Ledger(), budget=Budget(), backends={},
+                       run_dir=str(tmp_path), plan=plan)
+    page = write_report(tmp_path, result, plan).read_text(encoding="utf-8")
+    assert "left out of the scene" in page and "dog barks" in page
+    assert "a red ball is dropped" in page
+
+
 def test_one_duration_everywhere(fakes, tmp_path):
     """The CLI's summary, result.json, report.html and `kinema trace` show the same seconds."""
     res = CliRunner().invoke(app, ["run", "a ball falls", "--out", str(tmp_path), "--duration",

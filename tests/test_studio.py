@@ -10,12 +10,16 @@ import pytest
 
 from tools.errors import StudioUnsupported
 from tools.media import read_video
-from tools.schema import GenerationJob, RunRequest, SceneSpec
+from tools.schema import BodySpec, FixtureSpec, GenerationJob, RunRequest, SceneSpec
 from tools.studio.keyframes import StudioKeyframes
 from tools.studio.materials import material
-from tools.studio.planner import StudioPlanner, read_prompt
+from tools.studio.planner import StudioPlanner
 from tools.studio.simulate import simulate_spec
 from tools.studio.standin import StudioVideo, prior_for_seed
+
+
+def dropped(height: float, **scene: object) -> SceneSpec:
+    return SceneSpec(bodies=[BodySpec(action="dropped", height_m=height)], **scene)
 
 
 def events(sim, kind, body="ball"):
@@ -24,31 +28,33 @@ def events(sim, kind, body="ball"):
 
 @pytest.mark.parametrize("height", [0.5, 1.5, 3.0])
 def test_drop_reaches_the_floor_at_sqrt_2h_over_g(height):
-    sim = simulate_spec(SceneSpec(scene="drop", params={"height_m": height}))
+    sim = simulate_spec(dropped(height))
     first = events(sim, "contact")[0]
     assert first.t == pytest.approx(math.sqrt(2 * height / 9.81), rel=0.02)
 
 
 def test_moon_drop_takes_longer_by_sqrt_of_gravity_ratio():
-    earth = simulate_spec(SceneSpec(scene="drop", params={"height_m": 1.0}))
-    moon = simulate_spec(SceneSpec(scene="drop", environment="moon", gravity_m_s2=1.62,
-                                   params={"height_m": 1.0, "duration_s": 6.0}))
+    earth = simulate_spec(dropped(1.0))
+    moon = simulate_spec(dropped(1.0, environment="moon", duration_s=6.0))
     ratio = events(moon, "contact")[0].t / events(earth, "contact")[0].t
     assert ratio == pytest.approx(math.sqrt(9.81 / 1.62), rel=0.02)
 
 
 def test_steel_rebounds_lower_than_rubber_and_bounces_decay():
-    sim = simulate_spec(SceneSpec(scene="bounce_compare", params={"height_m": 1.5}))
+    sim = simulate_spec(SceneSpec(bodies=[
+        BodySpec(name="rubber ball", action="dropped", height_m=1.5),
+        BodySpec(name="steel ball", material="steel", action="dropped", height_m=1.5)]))
     first_apex = {b: sim.tracks[b].pose_at(events(sim, "apex", b)[0].t).y
-                  for b in ("left", "right")}
-    assert sim.world.balls[0].material == "rubber" and sim.world.balls[1].material == "steel"
-    assert first_apex["right"] < first_apex["left"] < 1.5
-    apexes = [sim.tracks["left"].pose_at(e.t).y for e in events(sim, "apex", "left")]
+                  for b in ("rubber ball", "steel ball")}
+    assert first_apex["steel ball"] < first_apex["rubber ball"] < 1.5
+    apexes = [sim.tracks["rubber ball"].pose_at(e.t).y
+              for e in events(sim, "apex", "rubber ball")]
     assert all(b < a for a, b in itertools.pairwise(apexes))
 
 
 def test_table_roll_off_is_a_projectile_after_the_edge():
-    sim = simulate_spec(SceneSpec(scene="table_roll_off"))
+    sim = simulate_spec(SceneSpec(bodies=[BodySpec(on="table", action="rolled", off_edge=True)],
+                                  fixtures=[FixtureSpec(kind="table", height_m=0.8)]))
     edge, contact = events(sim, "edge")[0], events(sim, "contact")[0]
     track = sim.tracks["ball"]
     mask = (track.t > edge.t + 0.02) & (track.t < contact.t - 0.02)
@@ -61,7 +67,8 @@ def test_table_roll_off_is_a_projectile_after_the_edge():
 
 
 def test_ball_rolls_down_the_ramp_at_five_sevenths_g_sin_theta():
-    sim = simulate_spec(SceneSpec(scene="ramp_roll", params={"angle_deg": 20.0}))
+    sim = simulate_spec(SceneSpec(bodies=[BodySpec(on="ramp", action="rolled")],
+                                  fixtures=[FixtureSpec(kind="ramp", angle_deg=20.0)]))
     track = sim.tracks["ball"]
     mask = (track.t > 0.1) & (track.t < 0.6)
     speed = np.hypot(track.vx[mask], track.vy[mask])
@@ -71,24 +78,6 @@ def test_ball_rolls_down_the_ramp_at_five_sevenths_g_sin_theta():
     expected = 5 / 7 * 9.81 * math.sin(theta) - c_rr * 9.81 * math.cos(theta)
     assert accel == pytest.approx(expected, rel=0.02)
     assert accel < 0.8 * 9.81 * math.sin(theta)  # rolling is slower than sliding (g sinθ)
-
-
-@pytest.mark.parametrize(
-    ("prompt", "scene", "params"),
-    [
-        ("A blue steel ball falls from 2 m and bounces", "drop",
-         {"material": "steel", "height_m": 2.0}),
-        ("a tennis ball rolling off the edge of a desk", "table_roll_off", {"material": "tennis"}),
-        ("a marble rolling down an incline", "ramp_roll", {"material": "glass"}),
-        ("rubber vs steel ball dropped side by side", "bounce_compare",
-         {"left_material": "rubber", "right_material": "steel"}),
-    ],
-)
-def test_planner_reads_scene_material_and_height(prompt, scene, params):
-    reading = read_prompt(prompt)
-    assert reading.scene == scene
-    for key, value in params.items():
-        assert reading.params[key] == value
 
 
 def test_plan_has_rules_scale_and_keyframes_on_events():
@@ -105,9 +94,10 @@ def test_unsupported_prompt_plans_rules_and_fails_clearly_on_generation(tmp_path
     request = RunRequest(prompt="a glass of water is poured into a cup")
     plan = StudioPlanner().plan(request)
     assert plan.scene is None and plan.rules and "cannot simulate" in plan.notes[0]
+    assert "diffusers:" in plan.notes[0]
     assert any("flow" in law.lower() for law in plan.laws)
-    with pytest.raises(StudioUnsupported, match="diffusers:"):
-        StudioKeyframes().render(plan, plan.keyframes, request, tmp_path)
+    # No simulated keyframes (a text-to-video generator needs none); the stand-in cannot draw it.
+    assert StudioKeyframes().render(plan, plan.keyframes, request, tmp_path) == []
     with pytest.raises(StudioUnsupported):
         StudioVideo().generate(GenerationJob(prompt=request.prompt), tmp_path / "x.mp4")
 

@@ -40,7 +40,9 @@ def test_vlm_judge_scores_with_the_rubric(scripted_llm, falling_ball):
     assert by_id["energy"].status == "unclear"  # the model did not answer for it
     assert verdict.physics == pytest.approx((0.25 + 0.0) / 2)
     assert verdict.adherence == pytest.approx(0.75)
-    assert verdict.score == pytest.approx(0.75 * 0.125 + 0.25 * 0.75)
+    assert verdict.score == pytest.approx(0.125 * 0.75)  # both must hold: physics x adherence
+    assert [c.id for c in verdict.adherence_checks] == ["adherence.semantic"]
+    assert verdict.adherence_checks[0].status == "followed"
     assert verdict.cost.input_tokens == 120
     content = scripted_llm.requests[0]["messages"][1]["content"]
     assert sum(p["type"] == "image_url" for p in content) == 4
@@ -85,7 +87,7 @@ def test_combine_prefers_confident_measurements_and_reads_adherence_from_the_vlm
     status = {r.id: r.status for r in verdict.rules}
     assert status == {"gravity": "followed", "energy": "violated", "shadow": "followed"}
     assert verdict.physics == pytest.approx(0.6)
-    assert verdict.score == pytest.approx(0.75 * 0.6 + 0.25 * 0.5)
+    assert verdict.score == pytest.approx(0.6 * 0.5)
 
 
 def test_combine_ignores_measured_physics_when_nothing_was_measured():

@@ -12,12 +12,12 @@ import json
 import zlib
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 import prompts
 from tools.llm import LLMClient, LLMOptions, ModelCallFailed, delimit
-from tools.llm_planner import KeyframeDraft
-from tools.schema import KeyframeSpec, Ledger, Refinement, ShotPlan, Verdict
+from tools.llm_planner import KeyframeDraft, simulable
+from tools.schema import KeyframeSpec, Ledger, Refinement, SceneSpec, ShotPlan, Verdict
 
 
 class RefinementDraft(BaseModel):
@@ -27,6 +27,20 @@ class RefinementDraft(BaseModel):
     add_keyframes: list[KeyframeDraft] = Field(default_factory=list)
     change_seed: bool = Field(False, description="True when the failure looks like bad luck.")
     notes: list[str] = Field(default_factory=list, description="One line per change, and why.")
+    scene: SceneSpec | None = Field(None, description="A corrected scene, or null.")
+    scene_error: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scene_apart(cls, data: Any) -> Any:
+        """An invalid scene is dropped with its error; the rest of the refinement stands."""
+        if not isinstance(data, dict) or data.get("scene") is None:
+            return data
+        try:
+            SceneSpec.model_validate(data["scene"])
+        except ValidationError as exc:
+            return {**data, "scene": None, "scene_error": str(exc.errors()[0]["msg"])}
+        return data
 
 
 class LiteLLMRefiner:
@@ -48,20 +62,43 @@ class LiteLLMRefiner:
                                           findings_message(plan, prompt, verdict))
         except ModelCallFailed as exc:
             return mechanical_refinement(prompt, verdict, str(exc), exc.cost)
-        return to_refinement(draft, keyframes, cost)
+        refinement = to_refinement(draft, keyframes, cost)
+        return with_checked_scene(refinement, draft, plan, max(duration, 1.0))
 
 
 def findings_message(plan: ShotPlan, prompt: str, verdict: Verdict) -> str:
     """The user message: the request, the current prompt and the findings, each delimited."""
     findings = [{"rule": r.id, "text": r.text, "status": r.status, "evidence": r.evidence,
                  "time_s": list(r.span) if r.span else None, "confidence": r.confidence}
-                for r in verdict.rules if r.status != "followed"]
+                for r in [*verdict.rules, *verdict.adherence_checks] if r.status != "followed"]
+    scene = plan.scene.model_dump(mode="json", exclude_defaults=True) if plan.scene else None
     return "\n\n".join([
         delimit("user_request", plan.prompt),
         delimit("current_prompt", prompt),
+        delimit("current_scene", json.dumps(scene)),
         delimit("judge_findings", json.dumps({
-            "score": round(verdict.score, 3), "rules": findings}, indent=1)),
+            "score": round(verdict.score, 3), "physics": round(verdict.physics, 3),
+            "adherence": verdict.adherence, "rules": findings}, indent=1)),
     ])
+
+
+def with_checked_scene(refinement: Refinement, draft: RefinementDraft, plan: ShotPlan,
+                       duration_s: float) -> Refinement:
+    """The refinement with the model's re-planned scene when it simulates, else without it
+    and a note saying why."""
+    if draft.scene is None:
+        note = [f"the refiner's scene was not valid ({draft.scene_error})"] if (
+            draft.scene_error) else []
+        return refinement.model_copy(update={"notes": refinement.notes + note})
+    if plan.scene is not None and draft.scene == plan.scene:
+        return refinement
+    scene, error = simulable(draft.scene, plan.scene.duration_s if plan.scene else duration_s)
+    if scene is None:
+        return refinement.model_copy(update={"notes": [
+            *refinement.notes,
+            f"the refiner's scene cannot be simulated ({error}); the scene is kept"]})
+    return refinement.model_copy(update={"scene": scene,
+                                         "notes": [*refinement.notes, "re-planned the scene"]})
 
 
 def to_refinement(draft: RefinementDraft, keyframes: list[KeyframeSpec],
@@ -77,7 +114,8 @@ def to_refinement(draft: RefinementDraft, keyframes: list[KeyframeSpec],
 
 def mechanical_refinement(prompt: str, verdict: Verdict, reason: str, cost: Ledger) -> Refinement:
     """Without the model: each violated rule appended to the prompt as an explicit requirement."""
-    violated = [r for r in verdict.rules if r.status == "violated" and r.text]
+    violated = [r for r in [*verdict.rules, *verdict.adherence_checks]
+                if r.status == "violated" and r.text]
     missing = [r for r in violated if r.text not in prompt]
     new_prompt = " ".join([prompt, *(f"It must hold that: {r.text}" for r in missing)])
     return Refinement(prompt=new_prompt, cost=cost, notes=[

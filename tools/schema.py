@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 RuleStatus = Literal["followed", "violated", "unclear"]
 # Longer prompts are a paste gone wrong, not a shot: they would be checkpointed, sent to every
@@ -48,6 +48,8 @@ class RunRequest(BaseModel):
     width: int = Field(854, ge=16, le=4096)
     height: int = Field(480, ge=16, le=4096)
     seed: int = Field(0, ge=0)
+    scene: SceneSpec | None = Field(None, description="A scene to use instead of reading one "
+                                    "from the prompt (a chat revision's changed scene).")
 
     @field_validator("prompt")
     @classmethod
@@ -65,13 +67,130 @@ class RunRequest(BaseModel):
         return value.strip()
 
 
-class SceneSpec(BaseModel):
-    """A scene the studio's physics engine can simulate (absent for real-world prompts)."""
+BodyKind = Literal["ball", "block", "cylinder", "disc", "domino", "pin", "plank"]
+Action = Literal["rest", "dropped", "thrown", "pushed", "rolled", "released", "launched"]
+Arrangement = Literal["row", "line", "stack", "wall", "cradle"]
+FixtureKind = Literal["floor", "table", "ramp", "wall", "steps", "tank", "bowl"]
+LinkKind = Literal["string", "spring", "pivot"]
+Environment = Literal["earth", "moon", "mars", "space_station", "underwater"]
 
-    scene: str = Field(description="Name of the studio scene, e.g. 'table_roll_off'.")
-    environment: str = Field("earth", description="earth, moon, space_station or underwater.")
-    gravity_m_s2: float = Field(9.81, ge=0, description="Downward gravitational acceleration.")
-    params: dict[str, Any] = Field(default_factory=dict, description="Scene-specific parameters.")
+
+class BodySpec(BaseModel):
+    """A group of identical moving bodies: what they are, how many, where they start and what
+    is done to them. A group of several is laid out by `arrangement`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("ball", min_length=1, max_length=40,
+                      description="What the prompt calls it, e.g. 'bowling ball', 'pin', 'book'.")
+    kind: BodyKind = Field("ball", description="Its rigid shape: ball, block (box, book, brick, "
+                           "crate), cylinder (can, bottle), disc (coin), domino, pin, plank.")
+    count: int = Field(1, ge=1, le=20, description="How many identical bodies.")
+    material: str = Field("rubber", description="A studio material: rubber, steel, wood, glass, "
+                          "tennis, plastic, clay, bowling, golf, basketball, billiard, foam, "
+                          "cork, stone, ice, paper, brick, fruit, leather, vinyl, ceramic, "
+                          "aluminium, brass.")
+    colour: str | None = Field(None, description="A colour name (red, blue, ...) or #rrggbb; "
+                               "None: the material's own.")
+    size_m: float | None = Field(None, gt=0, le=5, description="Size in metres: a ball's or "
+                                 "disc's diameter, a block's or cylinder's width, a domino's or "
+                                 "pin's height, a plank's length; None: the usual for its name.")
+    bounciness: float | None = Field(None, ge=0, le=1, description="Coefficient of restitution; "
+                                     "None: the material's.")
+    on: FixtureKind | None = Field(None, description="The fixture it starts on or in (table, "
+                                   "ramp, steps, tank, bowl); None: the floor, or the air when "
+                                   "dropped or thrown.")
+    action: Action = Field("rest", description="What is done to it at the start.")
+    height_m: float | None = Field(None, ge=0, le=30, description="Release height above what is "
+                                   "below it (dropped, thrown, launched).")
+    speed_m_s: float | None = Field(None, ge=0, le=40, description="Initial speed (thrown, "
+                                    "pushed, rolled, launched).")
+    angle_deg: float | None = Field(None, ge=-90, le=90, description="Launch angle above the "
+                                    "horizontal, or a pendulum's release angle.")
+    arrangement: Arrangement | None = Field(None, description="How a group of several is laid "
+                                            "out: row (side by side), line (one behind another "
+                                            "along the motion, like dominoes), stack, wall "
+                                            "(bricks), cradle (touching, hanging).")
+    target: str | None = Field(None, description="The name of the body group it moves into.")
+    off_edge: bool = Field(False, description="It goes over the edge of the fixture it starts "
+                           "on (rolls off a table); False: it stays on it.")
+
+    @field_validator("material")
+    @classmethod
+    def _material_lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+
+class FixtureSpec(BaseModel):
+    """A static part of the set: a table, a ramp, a wall, steps, a water tank or bowl."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: FixtureKind
+    angle_deg: float | None = Field(None, gt=0, lt=80, description="A ramp's incline.")
+    height_m: float | None = Field(None, gt=0, le=10, description="A table's or steps' height.")
+    length_m: float | None = Field(None, gt=0, le=20, description="A table's or ramp's length.")
+    water_level_m: float | None = Field(None, ge=0, le=5, description="Depth of water in a tank "
+                                        "or bowl; None: empty.")
+    steps: int | None = Field(None, ge=1, le=12, description="Number of steps.")
+
+
+class LinkSpec(BaseModel):
+    """A constraint holding a body group: a string (pendulum), a spring, a pivot (seesaw)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: LinkKind
+    body: str = Field(description="The name of the body group it holds.")
+    length_m: float | None = Field(None, gt=0, le=10, description="String or spring length.")
+    stiffness_n_m: float | None = Field(None, gt=0, le=1e5, description="Spring stiffness.")
+
+
+class SceneSpec(BaseModel):
+    """A scene the studio's physics engine can simulate, composed from the prompt's parts.
+
+    `ignored` lists what of the prompt the scene does not represent, so it is never silently
+    dropped: the CLI, the chat and the report show it.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    environment: Environment = Field("earth", description="Where it happens.")
+    gravity_m_s2: float | None = Field(None, ge=0, le=30,
+                                       description="Gravity; None: the environment's.")
+    bodies: list[BodySpec] = Field(min_length=1, max_length=8)
+    fixtures: list[FixtureSpec] = Field(default_factory=list, max_length=6)
+    links: list[LinkSpec] = Field(default_factory=list, max_length=8)
+    view: Literal["side", "top"] = Field("side", description="Camera: side, or top-down (a "
+                                         "billiard table).")
+    duration_s: float = Field(4.0, gt=0, le=60, description="Seconds simulated.")
+    ignored: list[str] = Field(default_factory=list, description="Words of the prompt the scene "
+                               "does not represent.")
+
+    @model_validator(mode="after")
+    def _names_resolve(self) -> SceneSpec:
+        names = [b.name for b in self.bodies]
+        if len(set(names)) != len(names):
+            raise ValueError(f"body names must differ, got {names}: rename one "
+                             "(e.g. 'left ball', 'right ball')")
+        for link in self.links:
+            if link.body not in names:
+                raise ValueError(f"link {link.kind!r} holds {link.body!r}, which is not a body "
+                                 f"(bodies: {', '.join(names)})")
+        for body in self.bodies:
+            if body.target is not None and body.target not in names:
+                raise ValueError(f"{body.name!r} targets {body.target!r}, which is not a body")
+        return self
+
+    def fixture(self, kind: str) -> FixtureSpec | None:
+        """The first fixture of a kind, if the scene has one."""
+        return next((f for f in self.fixtures if f.kind == kind), None)
+
+    def link_of(self, body: str) -> LinkSpec | None:
+        return next((link for link in self.links if link.body == body), None)
+
+
+RunRequest.model_rebuild()
 
 
 class PhysicsRule(BaseModel):
@@ -181,19 +300,29 @@ class Verdict(BaseModel):
     judge: str
     score: float = Field(ge=0, le=1, description="Overall score used to rank candidates.")
     physics: float = Field(ge=0, le=1)
-    adherence: float | None = Field(None, ge=0, le=1)
+    adherence: float | None = Field(None, ge=0, le=1, description="Whether the video shows the "
+                                    "prompt (None when no prompt or scene was given).")
     coverage: float | None = Field(
         None, ge=0, le=1,
         description="Share of the moving bodies' time the judge could check; None when the "
         "judge does not measure it. A verdict that checked little cannot reach a target.",
     )
     rules: list[RuleVerdict] = Field(default_factory=list)
+    adherence_checks: list[RuleVerdict] = Field(
+        default_factory=list, description="`adherence.<what>` checks: the video against the "
+        "scene it should show (bodies, events, environment), kept apart from the physics rules.")
     measurements: dict[str, Any] = Field(default_factory=dict)
     cost: Ledger = Field(default_factory=Ledger)
 
     @property
     def violations(self) -> list[str]:
+        """Physics rules violated."""
         return [r.id for r in self.rules if r.status == "violated"]
+
+    @property
+    def adherence_violations(self) -> list[str]:
+        """Adherence checks violated (the video does not show what the prompt asks)."""
+        return [r.id for r in self.adherence_checks if r.status == "violated"]
 
 
 class Refinement(BaseModel):
@@ -202,6 +331,8 @@ class Refinement(BaseModel):
     prompt: str = Field(description="The generator prompt for the next round.")
     add_keyframes: list[KeyframeSpec] = Field(default_factory=list)
     seed: int | None = Field(None, description="A new seed, when the refiner asks for one.")
+    scene: SceneSpec | None = Field(None, description="A re-planned scene, when the old one did "
+                                    "not show what the prompt asks.")
     notes: list[str] = Field(default_factory=list, description="What changed and why.")
     cost: Ledger = Field(default_factory=Ledger)
 
@@ -209,4 +340,5 @@ class Refinement(BaseModel):
         """True when applying this refinement would give the generator something new."""
         known = {round(t, 3) for t in keyframe_times}
         new_keys = [k for k in self.add_keyframes if round(k.t, 3) not in known]
-        return bool(new_keys) or self.prompt != prompt or self.seed is not None
+        return (bool(new_keys) or self.prompt != prompt or self.seed is not None
+                or self.scene is not None)

@@ -54,8 +54,12 @@ def judge(state: RunState, ctx: Context) -> dict[str, Any]:
             "candidate": cand.id,
             "score": round(verdict.score, 4),
             "physics": round(verdict.physics, 4),
+            "adherence": -1.0 if verdict.adherence is None else round(verdict.adherence, 4),
+            # How the run's score was formed: it needs both physics and adherence.
+            "score_formula": "physics" if verdict.adherence is None else "physics * adherence",
             "violations": verdict.violations,
-            "rules": {r.id: r.status for r in verdict.rules},
+            "adherence_violations": verdict.adherence_violations,
+            "rules": {r.id: r.status for r in [*verdict.rules, *verdict.adherence_checks]},
         })
         verdicts.append(verdict)
     return {"verdicts": verdicts, "ledger": ledger}

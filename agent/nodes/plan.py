@@ -11,6 +11,8 @@ from agent.context import Context
 from agent.nodes.decide import first_round_candidates
 from agent.nodes.wrap import node
 from agent.state import RunState, ShotPlan
+from tools.errors import StudioUnsupported
+from tools.studio.unsupported import unsupported_message
 
 
 @node("plan")
@@ -22,11 +24,16 @@ def plan(state: RunState, ctx: Context) -> dict[str, Any]:
                                     lambda: planner.plan(state.req))
         span.set_attribute("kinema.reused", reused)
         record_cost(span, shot.cost)
+    if shot.scene is None and getattr(resolve(ctx, "video"), "needs_scene", False):
+        # Nothing is paid yet: say what could not be simulated and what would make it.
+        raise StudioUnsupported(next((n for n in shot.notes if "cannot simulate" in n),
+                                     unsupported_message(shot.prompt)))
     tracing.event("plan", {
         "phenomena": shot.phenomena,
         "rules": [r.id for r in shot.rules],
         "keyframe_times": [round(k.t, 3) for k in shot.keyframes],
         "simulable": shot.scene is not None,
+        "ignored": shot.scene.ignored if shot.scene else [],
     })
     update: dict[str, Any] = {
         "plan": shot,

@@ -81,6 +81,8 @@ def refine(state: RunState, ctx: Context) -> dict[str, Any]:
         trace_decision(decision)
         return {"decision": decision, "ledger": ledger,
                 "iterations": [this_round(state, decision, refinement)]}
+    if refinement.scene is not None:
+        return {**rescene(state, refinement), "ledger": ledger}
     return {
         **next_round(state, state.decision),
         "iterations": [this_round(state, state.decision, refinement)],
@@ -89,6 +91,27 @@ def refine(state: RunState, ctx: Context) -> dict[str, Any]:
         "seed": refinement.seed if refinement.seed is not None else state.seed,
         "refinement": refinement,
         "ledger": ledger,
+    }
+
+
+def rescene(state: RunState, refinement: Refinement) -> dict[str, Any]:
+    """The next round on a re-planned scene: a new simulation, so new keyframes throughout."""
+    from tools.studio.planner import with_scene
+
+    assert state.plan is not None and state.decision is not None
+    assert refinement.scene is not None
+    plan = with_scene(state.plan, refinement.scene, state.req)
+    tracing.event("rescene", {"bodies": [b.name for b in plan.scene.bodies] if plan.scene
+                              else []})
+    return {
+        **next_round(state, state.decision),
+        "iterations": [this_round(state, state.decision, refinement)],
+        "plan": plan,
+        "prompt": refinement.prompt,
+        "keyframe_specs": merge_specs(plan.keyframes, refinement.add_keyframes),
+        "keyframes": [],
+        "seed": refinement.seed if refinement.seed is not None else state.seed,
+        "refinement": refinement,
     }
 
 

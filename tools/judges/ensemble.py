@@ -9,8 +9,9 @@ How the two combine (documented contract):
   Rules only one judge knows are kept as that judge gave them.
 - physics   = w * kinematics.physics + (1 - w) * vlm.physics, where w = `kinematics_weight`
   when the kinematics judge decided at least one rule, else 0 (it measured nothing usable);
-- adherence = the VLM's (only a model can read the text's meaning);
-- score     = 0.75 * physics + 0.25 * adherence, as the VLM judge scores;
+- adherence = the mean of the measured adherence (the video against the plan's scene) and the
+  VLM's semantic adherence, whichever exist; both judges' adherence checks are kept;
+- score     = physics * adherence (`run_score`), as every judge scores;
 - cost      = both judges' costs.
 """
 
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tools.base import registry, split_spec
 from tools.errors import BadInputError
-from tools.judges.vlm import PHYSICS_WEIGHT
+from tools.judges.adherence import run_score
 from tools.schema import RuleVerdict, ShotPlan, Verdict
 
 
@@ -63,11 +64,11 @@ def combine(spec: str, measured: Verdict, seen: Verdict, options: EnsembleOption
     measured_any = any(r.status != "unclear" for r in measured.rules)
     weight = options.kinematics_weight if measured_any else 0.0
     physics = weight * measured.physics + (1 - weight) * seen.physics
-    adherence = seen.adherence
-    score = physics if adherence is None else (
-        PHYSICS_WEIGHT * physics + (1 - PHYSICS_WEIGHT) * adherence)
+    known = [a for a in (measured.adherence, seen.adherence) if a is not None]
+    adherence = sum(known) / len(known) if known else None
     return Verdict(
-        judge=spec, score=score, physics=physics, adherence=adherence, rules=rules,
+        judge=spec, score=run_score(physics, adherence), physics=physics, adherence=adherence,
+        rules=rules, adherence_checks=measured.adherence_checks + seen.adherence_checks,
         cost=measured.cost + seen.cost,
         measurements={**measured.measurements, "vlm": seen.measurements,
                       "kinematics_physics": measured.physics, "vlm_physics": seen.physics})

@@ -29,6 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tools.errors import BadInputError
 from tools.judges.accounting import Account, Body, Physics, account
+from tools.judges.adherence import Adherence, run_score
+from tools.judges.adherence_tracking import adherence_for
 from tools.judges.agents import Sightings, carried
 from tools.judges.camera import MIN_AGREEMENT, find_cuts
 from tools.judges.checks import (
@@ -133,20 +135,34 @@ def judge_frames(
         "px_per_m": plan.px_per_m if plan else None,
     }
     if count < MIN_FRAMES:
-        return _unclear_verdict(f"only {count} frames: too few to measure motion", base, started)
+        reason = f"only {count} frames: too few to measure motion"
+        return _unclear_verdict(reason, base, started,
+                                adherence=adherence_for(plan, None, fps, size, count, reason))
     cuts = find_cuts(frames[:, ::4, ::4])
     if cuts:
         return _judge_shots(frames, fps, plan, max_side, scale, cuts, base, started)
-    rules, coverage = _judge_shot(frames, fps, plan, max_side, scale, base)
-    if coverage is None:
-        return _unclear_verdict(base["unreliable_reason"], base, started, rules)
-    return _verdict(rules, base, started, coverage)
+    shot = _judge_shot(frames, fps, plan, max_side, scale, base, plan)
+    if shot.coverage is None:
+        return _unclear_verdict(base["unreliable_reason"], base, started, shot.rules,
+                                shot.adherence)
+    return _verdict(shot.rules, base, started, shot.coverage, shot.adherence)
+
+
+@dataclasses.dataclass
+class Shot:
+    """What one shot showed: its rules, the share of its motion they checked (None when its
+    tracks cannot be trusted), and its adherence to the plan's scene (None without one)."""
+
+    rules: list[RuleVerdict]
+    coverage: float | None
+    adherence: Adherence | None
 
 
 def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side: int,
-                scale: float, data: dict[str, Any]) -> tuple[list[RuleVerdict], float | None]:
-    """The rules for one shot, filling `data` with its measurements; coverage None (and the
-    few rules known without tracks) when its tracks cannot be trusted."""
+                scale: float, data: dict[str, Any], adhere_to: ShotPlan | None) -> Shot:
+    """One shot, filling `data` with its measurements. The rules read `plan`; adherence is
+    measured against `adhere_to`'s scene (an edited clip's shots are judged without the
+    scene's simulation, but each against the scene the prompt asks for)."""
     count, height, width = frames.shape[:3]
     size = (round(width * scale), round(height * scale))
     tracking = track_objects(frames, fps, max_side, scale)
@@ -178,9 +194,15 @@ def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side:
         reason = (f"{len(bodies)} regions move (a cluttered scene"
                   f"{' and a moving camera' if tracking.camera else ''}) and none is followed "
                   "steadily enough to measure its motion")
+    # Adherence counts every moving region the tracker finds, as its calibration and its
+    # rendition of the scene (`track_bodies`) do; None when the whole image changes.
+    adhering = None if tracking.busy_frames > 0.3 * count else [
+        t for t in tracking.tracks if is_moving(t, diagonal, tracking.min_area)]
+    adherence = adherence_for(adhere_to, adhering, fps, size, count, reason)
     if reason:
         data["unreliable_reason"] = reason
-        return ([frozen_video(plan, tracking.frame_change)] if not moving else []), None
+        return Shot([frozen_video(plan, tracking.frame_change)] if not moving else [], None,
+                    adherence)
     seen = Sightings(tracking.tracks)
     motions = [dataclasses.replace(m, held=carried(m.track, seen))
                for m in (analyse_track(track, fps, diagonal) for track in moving)]
@@ -192,7 +214,7 @@ def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side:
                                                                                  ranging=False))
     scene = Scene(tracking, motions, plan, fps, size, count, data, whole, surfaces, extras)
     wanted = [r for r in CHECKS if r != "trajectory" or has_reference(plan)]
-    return [CHECKS[rule_id](scene) for rule_id in wanted], whole.coverage
+    return Shot([CHECKS[rule_id](scene) for rule_id in wanted], whole.coverage, adherence)
 
 
 def split_switches(tracks: list[Track], next_id: int) -> list[Track]:
@@ -242,12 +264,15 @@ def _judge_shots(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side
 
     A rule is violated when it is in some shot, followed when it is in some and violated in
     none; spans are given in the whole clip's time. The plan's simulation is not compared:
-    which shot shows which part of it is unknown.
+    which shot shows which part of it is unknown. Each shot's adherence is measured against
+    the plan's scene, and the clip's is that of the shot that shows the scene best (an edit
+    may show the scene in one shot and a close-up or a reaction in another).
     """
     bounds = [0, *cuts, len(frames)]
     shot_plan = plan.model_copy(update={"scene": None}) if plan is not None else None
     shots: list[dict[str, Any]] = []
     per_rule: dict[str, list[RuleVerdict]] = {}
+    adherences: list[tuple[Adherence, float, int]] = []
     weighted = total = 0.0
     for a, b in itertools.pairwise(bounds):
         data: dict[str, Any] = {"t0": rnd(a / fps), "t1": rnd(b / fps)}
@@ -256,20 +281,31 @@ def _judge_shots(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side
             # through most of them is taken for scenery, and its remains for a moving body.
             data["unreliable_reason"] = (f"a shot of {(b - a) / fps:.2f} s is too short to "
                                          "tell the bodies from the scenery")
-            rules, coverage = [], None
+            shot = Shot([], None, None)
         else:
-            rules, coverage = _judge_shot(frames[a:b], fps, shot_plan, max_side, scale, data)
+            shot = _judge_shot(frames[a:b], fps, shot_plan, max_side, scale, data, plan)
         shots.append(data)
         seconds = (b - a) / fps
-        weighted += (coverage or 0.0) * seconds
+        weighted += (shot.coverage or 0.0) * seconds
         total += seconds
-        for rule in rules:
+        for rule in shot.rules:
             per_rule.setdefault(rule.id, []).append(_shifted(rule, a / fps, len(shots)))
+        if shot.adherence is not None:
+            adherences.append((shot.adherence, a / fps, len(shots)))
     base["shots"] = shots
     base["cuts_s"] = [rnd(c / fps) for c in cuts]
     rules = [_combined(rule_id, per_rule.get(rule_id, [])) for rule_id in RULE_TEXT
              if rule_id != "trajectory"]
-    return _verdict(rules, base, started, weighted / total if total else 0.0)
+    if adherences:
+        best, offset, number = max(adherences, key=lambda found: found[0].score)
+        adherence: Adherence | None = Adherence(
+            best.score, [_shifted(c, offset, number) for c in best.checks],
+            {**best.measurements, "shot": number})
+    else:
+        size = (round(frames.shape[2] * scale), round(frames.shape[1] * scale))
+        adherence = adherence_for(plan, None, fps, size, len(frames),
+                                  "no shot is long enough to tell the bodies from the scenery")
+    return _verdict(rules, base, started, weighted / total if total else 0.0, adherence)
 
 
 def _shifted(rule: RuleVerdict, offset: float, shot: int) -> RuleVerdict:
@@ -538,16 +574,20 @@ def physics_score(rules: list[RuleVerdict]) -> float:
 
 
 def _verdict(
-    rules: list[RuleVerdict], data: dict[str, Any], started: float, coverage: float = 0.0
+    rules: list[RuleVerdict], data: dict[str, Any], started: float, coverage: float = 0.0,
+    adherence: Adherence | None = None,
 ) -> Verdict:
     score = physics_score(rules)
     seconds = time.perf_counter() - started
     data["judge_seconds"] = rnd(seconds)
+    if adherence is not None:
+        data["adherence"] = adherence.measurements
     return Verdict(
         judge="kinematics",
-        score=score,
+        score=run_score(score, adherence.score if adherence else None),
         physics=score,
-        adherence=None,
+        adherence=adherence.score if adherence else None,
+        adherence_checks=adherence.checks if adherence else [],
         coverage=round(coverage, 4),
         rules=rules,
         measurements=data,
@@ -556,7 +596,8 @@ def _verdict(
 
 
 def _unclear_verdict(
-    reason: str, data: dict[str, Any], started: float, known: list[RuleVerdict] | None = None
+    reason: str, data: dict[str, Any], started: float, known: list[RuleVerdict] | None = None,
+    adherence: Adherence | None = None,
 ) -> Verdict:
     """Every rule unclear, at low confidence, for the one reason the tracking failed.
 
@@ -569,7 +610,7 @@ def _unclear_verdict(
         for rule_id in RULE_TEXT
         if rule_id != "trajectory"
     ]
-    return _verdict(rules, data, started)
+    return _verdict(rules, data, started, adherence=adherence)
 
 
 def _tracking_measurements(tracking: Tracking, moving: list[Track], fps: float) -> dict[str, Any]:

@@ -9,8 +9,10 @@ on — the error is recorded in `measurements["error"]`.
 Scores (documented contract):
     physics   = (commonsense - 1) / 4, averaged 50/50 with followed / (followed + violated)
                 when at least one rule was decided
-    adherence = (semantic_adherence - 1) / 4
-    score     = 0.75 * physics + 0.25 * adherence
+    adherence = (semantic_adherence - 1) / 4, reported as the check `adherence.semantic`
+                (followed at 4-5, unclear at 3, violated at 1-2)
+    score     = physics * adherence (`run_score`: a video counts when it is both physical and
+                faithful, VideoPhy-2's joint measure made continuous)
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 import prompts
+from tools.judges.adherence import run_score
 from tools.llm import LLMClient, LLMOptions, ModelCallFailed, delimit
 from tools.media import read_video
-from tools.schema import Ledger, PhysicsRule, RuleVerdict, ShotPlan, Verdict
+from tools.schema import Ledger, PhysicsRule, RuleStatus, RuleVerdict, ShotPlan, Verdict
 
-PHYSICS_WEIGHT = 0.75
 DEFAULT_RULES = [
     PhysicsRule(id="gravity", text="Airborne objects accelerate downward.", check="gravity"),
     PhysicsRule(id="continuity", text="Objects move continuously, without jumps.",
@@ -113,10 +115,20 @@ def to_verdict(spec: str, answer: VLMAnswer, rules: list[PhysicsRule], cost: Led
     followed = sum(v.status == "followed" for v in decided)
     physics = (commonsense + followed / len(decided)) / 2 if decided else commonsense
     adherence = (answer.semantic_adherence - 1) / 4
-    return Verdict(judge=spec, score=PHYSICS_WEIGHT * physics + (1 - PHYSICS_WEIGHT) * adherence,
+    return Verdict(judge=spec, score=run_score(physics, adherence),
                    physics=physics, adherence=adherence, rules=verdicts, cost=cost,
+                   adherence_checks=[semantic_check(answer.semantic_adherence)],
                    measurements={"semantic_adherence": answer.semantic_adherence,
                                  "physical_commonsense": answer.physical_commonsense})
+
+
+def semantic_check(grade: int) -> RuleVerdict:
+    """The VLM's semantic-adherence grade (1-5) as the check `adherence.semantic`."""
+    status: RuleStatus = "followed" if grade >= 4 else "violated" if grade <= 2 else "unclear"
+    return RuleVerdict(id="adherence.semantic", status=status,
+                       text="The video shows what the prompt describes (a VLM's reading).",
+                       confidence=round(abs(grade - 3) / 2, 3) if grade != 3 else 0.3,
+                       evidence=f"semantic adherence {grade}/5 (VideoPhy-2 rubric)")
 
 
 def _rule_verdict(rule: PhysicsRule, answer: RuleAnswer | None) -> RuleVerdict:

@@ -99,6 +99,23 @@ def _paint_fulcrum(draw: ImageDraw.ImageDraw, s: Surface, cam: Camera, world: Wo
     draw.line(_poly_px((left, apex), cam), fill=_shade(color, 1.4), width=2 * SUPERSAMPLE)
 
 
+def _paint_step(draw: ImageDraw.ImageDraw, s: Surface, cam: Camera, world: World) -> None:
+    color = material(s.material).color
+    draw.polygon(_poly_px(s.polygon, cam), fill=_shade(color, 0.92))
+    xs, ys = [p[0] for p in s.polygon], [p[1] for p in s.polygon]
+    nose = ((min(xs), max(ys) - 0.012), (max(xs), max(ys) - 0.012), (max(xs), max(ys)),
+            (min(xs), max(ys)))
+    draw.polygon(_poly_px(nose, cam), fill=_shade(color, 1.2))
+
+
+def _paint_bowl(draw: ImageDraw.ImageDraw, s: Surface, cam: Camera, world: World) -> None:
+    draw.polygon(_poly_px(s.polygon, cam), fill=(226, 222, 212))
+
+
+def _paint_tank(draw: ImageDraw.ImageDraw, s: Surface, cam: Camera, world: World) -> None:
+    draw.polygon(_poly_px(s.polygon, cam), fill=(176, 206, 220))
+
+
 def _paint_cushion(draw: ImageDraw.ImageDraw, s: Surface, cam: Camera, world: World) -> None:
     draw.polygon(_poly_px(s.polygon, cam), fill=(92, 56, 30))
 
@@ -117,6 +134,9 @@ PAINTERS: dict[str, Painter] = {
     "beam": _paint_beam,
     "fulcrum": _paint_fulcrum,
     "cushion": _paint_cushion,
+    "step": _paint_step,
+    "bowl": _paint_bowl,
+    "tank": _paint_tank,
     "panel": _paint_panel,
 }
 
@@ -173,10 +193,18 @@ def _water(world: World, cam: Camera, image: np.ndarray) -> np.ndarray:
     water = image * (depth * caustic)[..., None]
     if math.isfinite(world.water_level_m):
         _, v = cam.to_px(0.0, world.water_level_m)
-        air = np.asarray(environment("earth").wall, np.float32) * 0.97
-        above = rows < v * SUPERSAMPLE
-        water = np.where(above[..., None], air, water)
+        air = image if world.water_span_m else np.asarray(environment("earth").wall,
+                                                          np.float32) * 0.97
+        outside = rows < v * SUPERSAMPLE
         band = np.abs(rows - v * SUPERSAMPLE) < 2 * SUPERSAMPLE
+        if world.water_span_m:
+            u0, _ = cam.to_px(world.water_span_m[0], 0.0)
+            u1, _ = cam.to_px(world.water_span_m[1], 0.0)
+            across = (cols < u0 * SUPERSAMPLE) | (cols > u1 * SUPERSAMPLE)
+            outside, band = outside | across, band & ~across
+            _, floor_v = cam.to_px(0.0, 0.0)
+            outside = outside | (rows > floor_v * SUPERSAMPLE)
+        water = np.where(outside[..., None], air, water)
         water = np.where(band[..., None], np.asarray((210, 235, 245), np.float32), water)
     return water
 

@@ -29,6 +29,7 @@ class Ball:
     y: float
     vx: float = 0.0
     vy: float = 0.0
+    restitution: float | None = None  # None: the material's
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Block:
     vy: float = 0.0
     spin: float = 0.0
     depth_m: float = 0.1
+    restitution: float | None = None  # None: the material's
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,8 @@ class World:
 
     The first eight fields are positional (evaluation code builds bare worlds of balls); the rest
     default to an ordinary room. `water_level_m` is where a fluid of `fluid_density_kg_m3` ends
-    (infinite: the whole scene is under water). `top_down` worlds are seen from above: gravity
+    (infinite: the whole scene is under water), across `water_span_m` (x0, x1) when the water
+    fills a container, everywhere when None. `top_down` worlds are seen from above: gravity
     acts into the table, showing only as `table_friction_m_s2`, the rolling deceleration.
     """
 
@@ -104,6 +107,7 @@ class World:
     top_down: bool = False
     table_friction_m_s2: float = 0.0
     contact_restitution: float | None = None
+    water_span_m: tuple[float, float] | None = None
 
     @property
     def bodies(self) -> tuple[Ball | Block, ...]:

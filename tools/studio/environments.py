@@ -38,8 +38,8 @@ ENVIRONMENTS: dict[str, Environment] = {
         Environment("space_station", 0.0, 1.0, (214, 220, 226), (150, 156, 164),
                     ("space station", "iss", "orbit", "zero gravity", "zero-g", "weightless")),
         Environment("underwater", 9.81, 1.0, (52, 128, 164), (196, 180, 132),
-                    ("underwater", "under water", "in water", "into water", "aquarium",
-                     "water tank", "tank of water", "pool", "sinks", "sink ", "floats"),
+                    ("underwater", "under water", "under the sea", "seabed", "sea floor",
+                     "ocean floor", "bottom of the ocean", "bottom of the sea"),
                     fluid_density_kg_m3=1000.0, drag_coefficient=0.47),
     )
 }

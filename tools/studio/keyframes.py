@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.errors import StudioUnsupported
 from tools.media import sha256_file, write_png
 from tools.schema import Keyframe, KeyframeSpec, RunRequest, ShotPlan
 from tools.studio.camera import Camera
 from tools.studio.layout import layout_at
 from tools.studio.render import Renderer
 from tools.studio.simulate import simulate_spec
-from tools.studio.unsupported import unsupported_message
 
 
 class StudioKeyframes:
@@ -25,9 +23,13 @@ class StudioKeyframes:
     def render(
         self, plan: ShotPlan, specs: list[KeyframeSpec], request: RunRequest, out_dir: Path
     ) -> list[Keyframe]:
-        """One PNG per spec (`kf_01.250.png`); the simulation is cached across rounds."""
+        """One PNG per spec (`kf_01.250.png`); the simulation is cached across rounds.
+
+        A plan without a scene gets none: the run goes on without simulated keyframes (its
+        notes say why), which a text-to-video generator does not need.
+        """
         if plan.scene is None:
-            raise StudioUnsupported(unsupported_message(plan.prompt))
+            return []
         sim = simulate_spec(plan.scene)
         renderer = Renderer(sim.world, request.width, request.height)
         camera = Camera.fit(sim.world, request.width, request.height)

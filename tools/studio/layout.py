@@ -35,7 +35,7 @@ def layout_at(sim: Simulation, t: float, camera: Camera) -> dict[str, Any]:
         }
     return {
         "t": float(t),
-        "scene": sim.world.scene,
+        "scene": sim.world.scene,  # a label: the bodies and what is done to them
         "environment": sim.world.environment,
         "units": "m",
         "camera": camera.as_dict(),

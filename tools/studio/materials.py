@@ -56,6 +56,20 @@ MATERIALS: dict[str, Material] = {
         Material("stone", 0.3, 0.7, 2600, 0.02, (128, 124, 118), "matte",
                  ("stone", "rock", "pebble")),
         Material("ice", 0.3, 0.04, 917, 0.002, (200, 232, 246), "glossy", ("ice", "icy")),
+        Material("paper", 0.15, 0.5, 750, 0.05, (232, 226, 210), "matte",
+                 ("paper", "cardboard", "paperback", "hardcover")),
+        Material("brick", 0.2, 0.7, 1900, 0.03, (168, 72, 52), "matte", ("brick", "clay brick")),
+        Material("fruit", 0.25, 0.7, 850, 0.04, (196, 40, 44), "glossy", ("fruit",)),
+        Material("leather", 0.7, 0.7, 80, 0.025, (240, 240, 236), "matte",
+                 ("leather", "soccer", "football")),
+        Material("vinyl", 0.6, 0.6, 20, 0.03, (240, 90, 60), "glossy",
+                 ("vinyl", "beach ball", "inflatable")),
+        Material("ceramic", 0.1, 0.5, 2300, 0.03, (236, 232, 222), "glossy",
+                 ("ceramic", "porcelain", "china")),
+        Material("aluminium", 0.4, 0.4, 2700, 0.01, (196, 200, 206), "metal",
+                 ("aluminium", "aluminum", "tin")),
+        Material("brass", 0.4, 0.4, 8500, 0.005, (200, 160, 70), "metal",
+                 ("brass", "copper", "bronze")),
         # Surfaces: restitution/friction act as multipliers on the ball's values.
         Material("floor_wood", 1.0, 1.0, 700, 0.0, (158, 128, 98), "matte", ()),
         Material("table_wood", 1.0, 1.0, 700, 0.0, (124, 84, 52), "matte", ()),
@@ -65,7 +79,8 @@ MATERIALS: dict[str, Material] = {
 
 BALL_MATERIALS: tuple[str, ...] = (
     "rubber", "steel", "wood", "glass", "tennis", "plastic", "clay", "bowling", "golf",
-    "basketball", "billiard", "foam", "cork", "stone", "ice",
+    "basketball", "billiard", "foam", "cork", "stone", "ice", "paper", "brick", "fruit",
+    "leather", "vinyl", "ceramic", "aluminium", "brass",
 )
 
 COLORS: dict[str, RGB] = {

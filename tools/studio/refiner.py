@@ -3,6 +3,10 @@
 Two levers, after PhyT2V and VChain: the prompt names each violated behaviour explicitly (keeping
 the user's words first), and the violated time spans get new keyframes, splitting the widest gaps
 between existing ones, so a keyframe-conditioned generator has less motion left to invent.
+
+Adherence failures are acted on the same way: a missing event gets keyframes at the moment the
+simulated scene has it, and wrong or missing subjects, counts or places are named in the prompt
+from the scene spec ("It must show exactly: four glass marbles roll down a ramp").
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 import itertools
 
 from tools.errors import StudioUnsupported
-from tools.schema import KeyframeSpec, Refinement, RuleVerdict, ShotPlan, Verdict
+from tools.schema import KeyframeSpec, Refinement, RuleVerdict, SceneSpec, ShotPlan, Verdict
+from tools.studio.describe import summary
 from tools.studio.events import Event
 from tools.studio.simulate import simulate_spec
 
@@ -45,7 +50,8 @@ class StudioRefiner:
     def refine(
         self, plan: ShotPlan, prompt: str, keyframes: list[KeyframeSpec], verdict: Verdict
     ) -> Refinement:
-        violated = [r for r in verdict.rules if r.status == "violated"]
+        violated = [r for r in [*verdict.rules, *verdict.adherence_checks]
+                    if r.status == "violated"]
         times = sorted(k.t for k in keyframes)
         events = simulated_events(plan)
         added: list[KeyframeSpec] = []
@@ -57,6 +63,7 @@ class StudioRefiner:
             if new:
                 notes.append(f"{rule.id}: keyframes at " + ", ".join(f"{k.t:.2f}s" for k in new))
         new_prompt = rewrite_prompt(prompt, [r.id for r in violated])
+        new_prompt = name_the_scene(new_prompt, plan.scene, [r.id for r in violated])
         if new_prompt != prompt:
             notes.append("prompt names: " + ", ".join(r.id for r in violated))
         return Refinement(prompt=new_prompt, add_keyframes=added, notes=notes)
@@ -117,6 +124,28 @@ class StudioRefiner:
                                           description=f"pins the motion where {rule.id} failed"))
             points = sorted([*points, t])
         return added
+
+
+SCENE_CHECKS = ("adherence.bodies", "adherence.subjects", "adherence.events")
+
+
+def name_the_scene(prompt: str, scene: SceneSpec | None, violated: list[str]) -> str:
+    """Names the scene's subjects, counts and place when the video got them wrong."""
+    if scene is None:
+        return prompt
+    clauses = []
+    if any(v in SCENE_CHECKS for v in violated):
+        clauses.append(f"It must show exactly: {summary(scene)}")
+    if "adherence.environment" in violated:
+        place = {"earth": "on Earth, in normal gravity", "moon": "on the Moon, in its weak "
+                 "gravity (1.62 m/s²)", "mars": "on Mars (gravity 3.71 m/s²)",
+                 "space_station": "inside a space station, weightless",
+                 "underwater": "under water, slowed by the water"}[scene.environment]
+        clauses.append(f"It takes place {place}")
+    missing = [c for c in clauses if c not in prompt]
+    if not missing:
+        return prompt
+    return prompt.rstrip().rstrip(".") + ". " + ". ".join(missing) + "."
 
 
 def simulated_events(plan: ShotPlan) -> list[Event]:

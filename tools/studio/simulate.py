@@ -11,8 +11,9 @@ deceleration. Stepping is fixed and single-threaded, so a world always gives the
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -30,9 +31,11 @@ from tools.studio.bodies import (
     mass_kg,
     volume_m3,
 )
+from tools.studio.compose import gravity
+from tools.studio.environments import environment
 from tools.studio.events import ContactLog, Event, detect_events
 from tools.studio.materials import material
-from tools.studio.scenes import build_world
+from tools.studio.stages import compose
 
 SIM_DT = 1.0 / 1000.0
 BALL, BLOCK = 1, 2  # pymunk collision types of moving shapes
@@ -106,12 +109,79 @@ def simulate(world: World, dt: float = SIM_DT) -> Simulation:
 
 @lru_cache(maxsize=48)
 def _simulate_cached(spec_json: str) -> Simulation:
-    return simulate(build_world(SceneSpec.model_validate_json(spec_json)))
+    spec = SceneSpec.model_validate_json(spec_json)
+    sim = simulate(compose_world(spec))
+    if sim.world.top_down or sim.world.environment == "space_station":
+        return sim
+    return replace(sim, world=replace(sim.world, view=motion_view(sim)))
 
 
 def simulate_spec(spec: SceneSpec) -> Simulation:
-    """Simulates a `SceneSpec`, cached by its full content so later rounds reuse the run."""
+    """Simulates a `SceneSpec`, cached by its full content so later rounds reuse the run.
+
+    The returned world's view is fitted to the motion, so `sim.world` is `build_world(spec)`.
+    """
     return _simulate_cached(json.dumps(spec.model_dump(mode="json"), sort_keys=True))
+
+
+def compose_world(spec: SceneSpec) -> World:
+    """The spec's bodies, fixtures and links in its environment, with a provisional view."""
+    parts = compose(spec)
+    env = environment(spec.environment)
+    extra = {k: v for k, v in parts.extra if v is not None}
+    top_down = bool(extra.pop("top_down", False))
+    fluid = {"fluid_density_kg_m3": env.fluid_density_kg_m3,
+             "drag_coefficient": env.drag_coefficient} | {
+        k: extra.pop(k) for k in ("fluid_density_kg_m3", "drag_coefficient") if k in extra}
+    return World(
+        scene=_label(spec),
+        environment=spec.environment,
+        gravity_m_s2=0.0 if top_down else gravity(spec),
+        damping=env.damping,
+        balls=parts.balls,
+        surfaces=parts.surfaces,
+        view=parts.view,
+        duration_s=spec.duration_s,
+        blocks=parts.blocks,
+        links=parts.links,
+        top_down=top_down,
+        **({} if top_down else fluid),
+        **extra,
+    )
+
+
+def _label(spec: SceneSpec) -> str:
+    """A short name for the scene: its groups and what is done to them."""
+    return "; ".join(f"{b.count} {b.name} {b.action}" if b.count > 1 else f"{b.name} {b.action}"
+                     for b in spec.bodies)
+
+
+VIEW_MARGIN = 0.08
+SHOWN_KINDS = ("table", "ramp", "step", "bowl", "tank", "fulcrum")
+
+
+def motion_view(sim: Simulation) -> tuple[float, float, float, float]:
+    """Everything that moves, where it goes, and the fixtures it uses, with a margin; the floor
+    line kept in sight. Scenery that nothing reaches (a distant backstop) is left out."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for body in sim.world.bodies:
+        track = sim.tracks[body.name]
+        reach = body.radius_m if isinstance(body, Ball) else 0.5 * math.hypot(body.width_m,
+                                                                              body.height_m)
+        xs += [float(track.x.min()) - reach, float(track.x.max()) + reach]
+        ys += [float(track.y.min()) - reach, float(track.y.max()) + reach]
+    for link in sim.world.links:
+        xs.append(link.anchor[0])
+        ys.append(link.anchor[1] + 0.08)
+    for surface in sim.world.surfaces:
+        if surface.kind in SHOWN_KINDS:
+            xs += [p[0] for p in surface.polygon]
+            ys += [p[1] for p in surface.polygon]
+    x0, x1, y0, y1 = min(xs), max(xs), min(0.0, min(ys)), max(ys)
+    w, h = max(x1 - x0, 0.6), max(y1 - y0, 0.4)
+    return (x0 - VIEW_MARGIN * w, x1 + VIEW_MARGIN * w, y0 - 0.12 * h - 0.05,
+            y1 + 1.5 * VIEW_MARGIN * h)
 
 
 def _build_space(world: World) -> tuple[pymunk.Space, list[pymunk.Body], dict[int, str]]:
@@ -163,7 +233,8 @@ def _ball_body(ball: Ball) -> tuple[pymunk.Body, pymunk.Shape]:
     # A ball launched along a surface is rolling, not sliding.
     body.angular_velocity = -ball.vx / ball.radius_m
     shape = pymunk.Circle(body, ball.radius_m)
-    shape.elasticity, shape.friction = mat.restitution, mat.friction
+    shape.elasticity = mat.restitution if ball.restitution is None else ball.restitution
+    shape.friction = mat.friction
     return body, shape
 
 
@@ -174,7 +245,8 @@ def _block_body(block: Block) -> tuple[pymunk.Body, pymunk.Shape]:
     body.position, body.angle = (block.x, block.y), block.angle
     body.velocity, body.angular_velocity = (block.vx, block.vy), block.spin
     shape: pymunk.Shape = pymunk.Poly.create_box(body, (w, h), radius=0.0)
-    shape.elasticity, shape.friction = mat.restitution, mat.friction
+    shape.elasticity = mat.restitution if block.restitution is None else block.restitution
+    shape.friction = mat.friction
     return body, shape
 
 
@@ -196,6 +268,7 @@ def _velocity_func(world: World, spec: Ball | Block) -> VelocityFunc:
     stays stable at any step.
     """
     rho, level, table = world.fluid_density_kg_m3, world.water_level_m, world.table_friction_m_s2
+    span = world.water_span_m
     mass, vol, half = mass_kg(spec), volume_m3(spec), half_height_m(spec)
     area_cd = world.drag_coefficient * frontal_area_m2(spec)
 
@@ -206,6 +279,8 @@ def _velocity_func(world: World, spec: Ball | Block) -> VelocityFunc:
                 _decelerate(body, table * dt)
             return
         frac = min(1.0, max(0.0, (level - body.position.y + half) / (2 * half)))
+        if span is not None and not span[0] <= body.position.x <= span[1]:
+            frac = 0.0
         inertia = mass + 0.5 * rho * vol * frac
         scale = (mass - rho * vol * frac) / inertia
         pymunk.Body.update_velocity(body, (gravity[0] * scale, gravity[1] * scale), damping, dt)

@@ -72,6 +72,7 @@ class StudioVideo:
 
     spec = "studio"
     accepts_keyframes = True
+    needs_scene = True  # it draws the plan's simulated scene; the prompt's words never reach it
     parallel_ok = True
     max_frames = 10_000
 

@@ -6,9 +6,9 @@ rest. Each simulated body is paired with the tracked body that follows its path 
 scale and one offset are fitted (a generator may frame the scene differently), and the rule
 compares what is left: the path's shape, the number and timing of bounces, the resting place.
 
-A plan may instead carry a reference path itself: `plan.scene.params["reference"]`, or a note
-`"reference: {json}"`, holding one object `{"t": [...], "x": [...], "y": [...]}` in video pixels
-(y down) and seconds, or a list of them; then only the paths are compared.
+A plan may instead carry a reference path itself as a note `"reference: {json}"`, holding one
+object `{"t": [...], "x": [...], "y": [...]}` in video pixels (y down) and seconds, or a list of
+them; then only the paths are compared.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def reference_paths(plan: ShotPlan | None) -> list[dict[str, np.ndarray]]:
     """The reference trajectories the plan carries itself, as arrays; [] when it has none."""
     if plan is None:
         return []
-    raw: Any = plan.scene.params.get("reference") if plan.scene else None
+    raw: Any = None
     for note in plan.notes:
         if raw is None and note.startswith("reference:"):
             raw = json.loads(note.split(":", 1)[1])

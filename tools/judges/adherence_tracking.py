@@ -1,0 +1,47 @@
+"""The adherence judge's link to the tracker: tracks become `TrackedBody` arrays.
+
+Kept apart from `adherence` so that module stays a pure comparison of arrays; this is the one
+place that knows the tracker's types, and the hook the kinematics judge calls.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from tools.judges.adherence import Adherence, TrackedBody, judge_adherence
+from tools.judges.tracking import Track, is_moving, track_objects
+from tools.schema import ShotPlan
+
+
+def bodies_from_tracks(tracks: Sequence[Track], fps: float) -> list[TrackedBody]:
+    """Each track's sightings as arrays: seconds, centre and equal-area radius in px, RGB."""
+    bodies = []
+    for track in tracks:
+        frames, xs, ys = track.arrays()
+        bodies.append(TrackedBody(
+            t=np.asarray(frames, float) / fps, x=np.asarray(xs, float), y=np.asarray(ys, float),
+            size=np.array([d.radius for d in track.detections], float),
+            colour=np.array([d.colour for d in track.detections], float)))
+    return bodies
+
+
+def track_bodies(frames: np.ndarray, fps: float) -> list[TrackedBody]:
+    """The moving bodies the kinematics judge's tracker finds in (T, H, W, 3) frames."""
+    tracking = track_objects(frames, fps)
+    diagonal = math.hypot(frames.shape[2], frames.shape[1])
+    moving = [t for t in tracking.tracks if is_moving(t, diagonal, tracking.min_area)]
+    return bodies_from_tracks(moving, fps)
+
+
+def adherence_for(plan: ShotPlan | None, moving: Sequence[Track] | None, fps: float,
+                  size: tuple[int, int], frames: int,
+                  reason: str | None = None) -> Adherence | None:
+    """The kinematics judge's adherence: None without a scene to adhere to; `moving` None when
+    the tracks cannot be trusted at all (`reason` says why)."""
+    if plan is None or plan.scene is None:
+        return None
+    bodies = None if moving is None else bodies_from_tracks(moving, fps)
+    return judge_adherence(plan.scene, bodies, size, fps, frames / fps, track_bodies, reason)
