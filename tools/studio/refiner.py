@@ -61,7 +61,8 @@ class StudioRefiner:
             times = sorted(times + [k.t for k in new])
             added.extend(new)
             if new:
-                notes.append(f"{rule.id}: keyframes at " + ", ".join(f"{k.t:.2f}s" for k in new))
+                notes.append(f"{rule.id}: keyframes at " + ", ".join(
+                    f"{t:.2f}s" for t in sorted(k.t for k in new)))
         new_prompt = rewrite_prompt(prompt, [r.id for r in violated])
         new_prompt = name_the_scene(new_prompt, plan.scene, [r.id for r in violated])
         if new_prompt != prompt:

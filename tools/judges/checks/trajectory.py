@@ -85,11 +85,12 @@ def simulated_references(plan: ShotPlan, size: tuple[int, int], fps: float,
     return refs
 
 
-def _visible_contacts(t: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
+def _visible_contacts(t: np.ndarray, y: np.ndarray,
+                      prominence: float = MIN_APEX_PX) -> tuple[float, ...]:
     """Bounce times (lowest points between rises a viewer could see) in a sampled path."""
     from scipy.signal import find_peaks
 
-    peaks, _ = find_peaks(y, prominence=MIN_APEX_PX)
+    peaks, _ = find_peaks(y, prominence=prominence)
     return tuple(float(t[i]) for i in peaks)
 
 
@@ -123,11 +124,11 @@ def aligned_error(ref: Reference, motion: TrackMotion) -> tuple[float, float, tu
     return rms / (scale * np.sqrt(norm / len(t))), scale, offset
 
 
-def _tracked_contacts(scene: Scene, track: int) -> list[float]:
-    if scene.account is None:
-        return []
-    return [0.5 * (p.t0 + p.t1) for p in scene.account.pieces
-            if p.track == track and p.kind in ("contact", "midair_bounce") and p.t1 - p.t0 < 0.2]
+def _tracked_contacts(motion: TrackMotion, scale: float) -> list[float]:
+    """Bounce times in the tracked path, counted as the simulation's are: lowest points
+    between rises a viewer could see (the simulation's threshold in the video's scale), so
+    the little hops of a body settling count on neither side."""
+    return list(_visible_contacts(motion.t, motion.y, MIN_APEX_PX * max(scale, 0.25)))
 
 
 def compare(scene: Scene, ref: Reference, motion: TrackMotion, strict: bool) -> dict[str, Any]:
@@ -143,7 +144,7 @@ def compare(scene: Scene, ref: Reference, motion: TrackMotion, strict: bool) -> 
     error, scale, offset = fit
     found: dict[str, Any] = {"body": ref.name, "track": motion.track.id,
                              "path_error": rnd(error), "problems": []}
-    seen = _tracked_contacts(scene, motion.track.id)
+    seen = _tracked_contacts(motion, scale)
     expected = [c for c in ref.contacts if motion.t[0] <= c <= motion.t[-1]]
     found |= {"bounces_simulated": len(expected), "bounces_seen": len(seen)}
     if not strict:
