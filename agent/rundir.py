@@ -14,9 +14,9 @@ import secrets
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from agent.context import Context
 from agent.state import (
@@ -38,6 +38,8 @@ CHECKPOINTS_FILE = "checkpoints.sqlite"
 FINAL_VIDEO = "final.mp4"
 # A run id is one plain path component: nothing a graph input could use to leave the out folder.
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 def _file_mode() -> int:
@@ -293,12 +295,7 @@ def write_context(run_dir: Path, ctx: Context) -> Path:
 
 
 def read_context(run_dir: str | os.PathLike[str]) -> Context:
-    path = Path(run_dir) / CONTEXT_FILE
-    payload = read_json(path, "the directory of a run started by `kinema run`")
-    try:
-        return Context.model_validate(payload)
-    except ValidationError as exc:
-        raise BadInputError(f"{str(path)!r} is corrupt ({_short(exc)})") from None
+    return _read_model(Path(run_dir) / CONTEXT_FILE, Context)
 
 
 def write_request(run_dir: Path, request: RunRequest) -> Path:
@@ -309,9 +306,13 @@ def write_request(run_dir: Path, request: RunRequest) -> Path:
 
 
 def read_request(run_dir: str | os.PathLike[str]) -> RunRequest:
-    path = Path(run_dir) / REQUEST_FILE
+    return _read_model(Path(run_dir) / REQUEST_FILE, RunRequest)
+
+
+def _read_model(path: Path, model: type[_M]) -> _M:
+    """A run file read back as its model; a file that does not validate is corrupt (exit 2)."""
     payload = read_json(path, "the directory of a run started by `kinema run`")
     try:
-        return RunRequest.model_validate(payload)
+        return model.model_validate(payload)
     except ValidationError as exc:
         raise BadInputError(f"{str(path)!r} is corrupt ({_short(exc)})") from None

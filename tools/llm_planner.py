@@ -63,15 +63,20 @@ class PlanDraft(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _scene_apart(cls, data: Any) -> Any:
-        """A scene that does not validate is kept aside with its error, not fatal to the plan."""
-        if not isinstance(data, dict) or data.get("scene") is None:
-            return data
-        try:
-            SceneSpec.model_validate(data["scene"])
-        except ValidationError as exc:
-            return {**data, "scene": None, "scene_raw": data["scene"],
-                    "scene_error": _short_error(exc)}
+        return scene_apart(data)
+
+
+def scene_apart(data: Any) -> Any:
+    """A model's answer with a scene that does not validate kept aside (`scene_raw`) with its
+    error (`scene_error`): a bad scene costs the simulated keyframes, not the whole answer."""
+    if not isinstance(data, dict) or data.get("scene") is None:
         return data
+    try:
+        SceneSpec.model_validate(data["scene"])
+    except ValidationError as exc:
+        return {**data, "scene": None, "scene_raw": data["scene"],
+                "scene_error": _short_error(exc)}
+    return data
 
 
 def _short_error(exc: ValidationError) -> str:

@@ -12,11 +12,11 @@ import json
 import zlib
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 import prompts
 from tools.llm import LLMClient, LLMOptions, ModelCallFailed, delimit
-from tools.llm_planner import KeyframeDraft, simulable
+from tools.llm_planner import KeyframeDraft, scene_apart, simulable
 from tools.schema import KeyframeSpec, Ledger, Refinement, SceneSpec, ShotPlan, Verdict
 
 
@@ -33,14 +33,7 @@ class RefinementDraft(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _scene_apart(cls, data: Any) -> Any:
-        """An invalid scene is dropped with its error; the rest of the refinement stands."""
-        if not isinstance(data, dict) or data.get("scene") is None:
-            return data
-        try:
-            SceneSpec.model_validate(data["scene"])
-        except ValidationError as exc:
-            return {**data, "scene": None, "scene_error": str(exc.errors()[0]["msg"])}
-        return data
+        return scene_apart(data)
 
 
 class LiteLLMRefiner:

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from tools.judges.score import rules_score
 from tools.schema import RuleStatus, RuleVerdict, SceneSpec
 
 EVENT_KINDS = ("falls", "bounces", "travels", "swings", "rises", "hits")
@@ -545,18 +546,7 @@ def _verdict(check: str, status: RuleStatus, confidence: float, evidence: str,
 
 def adherence_score(checks: Sequence[RuleVerdict]) -> float:
     """The physics score's formula over the adherence checks (module docstring)."""
-    num = den = 0.0
-    penalty = 1.0
-    for check in checks:
-        if check.status == "violated":
-            penalty *= 1.0 - 0.5 * check.confidence
-        elif check.status == "followed":
-            num += check.confidence
-            den += check.confidence
-        else:
-            num += 0.125 * check.confidence
-            den += 0.25 * check.confidence
-    return (num / den if den > 0 else 0.5) * penalty
+    return rules_score(checks)
 
 
 # ---- the reference and the whole judgement --------------------------------------------------

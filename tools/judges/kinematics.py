@@ -52,6 +52,7 @@ from tools.judges.motion import (
     rest_mask,
     step_ratios,
 )
+from tools.judges.score import rules_score
 from tools.judges.surfaces import SurfaceFinder
 from tools.judges.tracking import (
     ANALYSIS_MAX_SIDE,
@@ -558,19 +559,7 @@ def analyse_track(track: Track, fps: float, diagonal: float) -> TrackMotion:
 
 def physics_score(rules: list[RuleVerdict]) -> float:
     """Confidence-weighted score; see the module docstring for the formula and its reasons."""
-    num = den = 0.0
-    penalty = 1.0
-    for rule in rules:
-        if rule.status == "violated":
-            penalty *= 1.0 - 0.5 * rule.confidence
-        elif rule.status == "followed":
-            num += rule.confidence
-            den += rule.confidence
-        else:
-            num += 0.5 * 0.25 * rule.confidence
-            den += 0.25 * rule.confidence
-    base = num / den if den > 0 else 0.5
-    return base * penalty
+    return rules_score(rules)
 
 
 def _verdict(
