@@ -158,15 +158,18 @@ def main(
                                   ray_address)]
     summary = summarise(results)
     clips = run_realclips(realclips)
-    if as_json:
-        typer.echo(json.dumps({"types": {k: {"auroc": v["auroc"], "accuracy": v["accuracy"]}
+    if as_json:  # one JSON object, the misses inside it
+        typer.echo(json.dumps({"types": {k: {"auroc": v["auroc"], "accuracy": v["accuracy"],
+                                             "clips": v["clips"]}
                                          for k, v in summary["types"].items()},
                                "clean_false_positive_rate": summary["clean_false_positive_rate"],
-                               "realclips": clips}))
-    else:
-        typer.echo(format_table(summary))
-        typer.echo("")
-        typer.echo(format_realclips(clips))
+                               "clean_clips": summary["clean_clips"],
+                               "realclips": clips,
+                               **({"misses": misses(results)} if show_misses else {})}))
+        return
+    typer.echo(format_table(summary))
+    typer.echo("")
+    typer.echo(format_realclips(clips))
     if show_misses:
         for line in misses(results):
             typer.echo(line)

@@ -70,6 +70,38 @@ def test_a_ball_that_changes_colour_breaks_rigidity():
     assert rule.status == "violated" and "colour" in rule.evidence, rule.evidence
 
 
+def test_a_white_ball_turning_black_breaks_rigidity_though_greys_have_no_hue():
+    verdict = _judge(ClipSpec(violation="morphing", scene="table", seed=475861893,
+                              size=(480, 270), noise=5.0, shake_px=2.0, texture=True,
+                              environment="underwater"))
+    rule = next(r for r in verdict.rules if r.id == "rigidity")
+    assert rule.status == "violated" and "darker" in rule.evidence, rule.evidence
+
+
+def test_a_cut_from_a_shaken_textured_shot_into_a_calm_one_is_found():
+    """The first shot's frame-to-frame change (shake over a fine texture) is as large as a
+    cut's; the cut stands out against the calm shot after it."""
+    frames, _ = render_clip(_clean(seed=720077482, size=(426, 240), crf=28, shake_px=3.0,
+                                   nuisance="cut"))
+    assert len(find_cuts(frames[:, ::4, ::4])) == 1
+
+
+def test_leaves_trembling_in_place_do_not_vanish_into_their_own_scenery():
+    verdict = _judge(_clean(scene="table", seed=694914446, size=(480, 270), noise=5.0,
+                            crf=34, shake_px=3.0, environment="mars", nuisance="clutter"))
+    assert _status(verdict, "permanence") == "followed"
+    assert any(e["because"].startswith("merged into the scenery")
+               for e in verdict.measurements["permanence_excused"])
+
+
+def test_a_centroid_wobbling_as_a_ball_settles_is_not_frames_out_of_order():
+    """Settling hops of a few pixels: the blob meets the floor and its centre steps back by
+    a fraction of the ball's own step, which no misplaced frame does."""
+    verdict = _judge(_clean(scene="throw", seed=697304851, size=(320, 180), noise=2.0,
+                            crf=20, shake_px=3.0))
+    assert _status(verdict, "continuity") == "followed"
+
+
 def test_a_ball_held_in_mid_air_hovers():
     verdict = _judge(ClipSpec(violation="hover", scene="drop", seed=41))
     rule = next(r for r in verdict.rules if r.id == "gravity")

@@ -224,9 +224,14 @@ def find_cuts(small: np.ndarray, min_shot: int = 8) -> list[int]:
     blocks = _block_means(grey)
     cuts = []
     for i, c in enumerate(change):
-        around = np.concatenate([change[max(0, i - 4) : i], change[i + 1 : i + 5]])
+        before, after = change[max(0, i - 4) : i], change[i + 1 : i + 5]
+        around = np.concatenate([before, after])
         local = float(np.median(around)) if len(around) else typical
-        if c <= max(6.0, 6.0 * local, 4.0 * typical):
+        # Measured against the calmer side: a cut from a jittery shot (shake over a fine
+        # texture) into a calm one stands out against what follows, not what went before.
+        calm = min((float(np.median(side)) for side in (before, after) if len(side)),
+                   default=typical)
+        if c <= max(6.0, 6.0 * calm, 4.0 * typical):
             continue
         overlap = float(np.minimum(hists[i], hists[i + 1]).sum())
         everywhere = float(np.mean(np.abs(blocks[i + 1] - blocks[i]) > 8.0))

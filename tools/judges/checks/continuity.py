@@ -78,9 +78,12 @@ def reversal_events(motion: TrackMotion, gravity: float | None = None) -> list[f
         settled = motion.rest[i] or motion.rest[i + 1]
         up_then_down = (not settled and vy[i] < -floor and vy[i + 1] > floor
                         and vy[i + 1] - vy[i] > change)
+        # A frame out of order steps back by at least the body's own step; a centroid that
+        # wobbles as the blob meets the floor steps back by a fraction of it.
+        pace = 0.5 * float(np.median(np.abs(vx[max(0, i - 3) : i + 5])))
         flip = (
             vx[i] * vx[i + 1] < 0
-            and min(abs(vx[i]), abs(vx[i + 1])) > floor
+            and min(abs(vx[i]), abs(vx[i + 1])) > max(floor, pace)
             and abs(vx[i + 1] - vx[i]) > change
         )
         if up_then_down or flip:

@@ -73,6 +73,9 @@ def check_permanence(scene: Scene) -> RuleVerdict:
             why = origin(track, seen) if kind == "appears" else ending(track, seen)
             if why is None and looks_like_shadow(scene.tracking, det):
                 why = "a shadow"
+            if (why is None and kind == "vanishes" and track in scene.extras
+                    and in_scenery(scene.tracking, det, track.radius)):
+                why = "merged into the scenery where it stands"
             if why is not None:
                 excused.append({"track": track.id, "kind": kind, "t": rnd(frame / scene.fps),
                                 "because": why})
@@ -108,6 +111,25 @@ def check_permanence(scene: Scene) -> RuleVerdict:
         evidence += "; " + ", ".join(f"object {e['track']} {e['kind']} at {e['t']:.2f} s, "
                                      f"{e['because']}" for e in excused[:3])
     return verdict("permanence", "followed", 0.8, evidence)
+
+
+def in_scenery(tracking: Tracking, det: Any, radius: float) -> bool:
+    """Whether the background holds a body of this sighting's colour and size right beside
+    it. A body that hardly moves (a leaf trembling in place) is part of the median scenery
+    wherever it spends most of the clip; when it drifts back there its track ends, though
+    nothing vanished. A body that really vanishes leaves the scenery behind it, not itself."""
+    f = tracking.factor
+    reach = 2.0 * radius / f
+    cx, cy = det.x / f, det.y / f
+    h, w = tracking.background.shape[:2]
+    x0, x1 = max(0, int(cx - reach)), min(w, int(cx + reach) + 1)
+    y0, y1 = max(0, int(cy - reach)), min(h, int(cy + reach) + 1)
+    patch = tracking.background[y0:y1, x0:x1].astype(np.float32)
+    if patch.size == 0:
+        return False
+    near = np.linalg.norm(patch - np.asarray(det.colour, dtype=np.float32), axis=2) < 40.0
+    body = np.pi * (radius / f) ** 2
+    return float(near.sum()) >= 0.5 * body
 
 
 def looks_like_shadow(tracking: Tracking, det: Any) -> bool:

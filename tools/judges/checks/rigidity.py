@@ -68,6 +68,10 @@ def size_change(times: np.ndarray, radii: np.ndarray) -> tuple[float, float, flo
 
 
 CHROMA_CHANGE = 0.12  # chromaticity distance between two stretches of one body: another colour
+# Brightness of one body before a moment and after it: white turning black, grey turning
+# white. Clean clips of the studied calibration seed stay under 1.5x (shading, compression);
+# a body passing into a cast shadow, or glass tumbling in the light, comes near 2x.
+LIGHTNESS_CHANGE = 2.2
 
 
 def chromaticity(colour: tuple[float, float, float]) -> np.ndarray:
@@ -76,27 +80,43 @@ def chromaticity(colour: tuple[float, float, float]) -> np.ndarray:
     return np.array([colour[0] / total, colour[1] / total])
 
 
-def colour_change(motion: TrackMotion, scene: Scene) -> tuple[float, float, float] | None:
-    """(largest chromaticity distance, t from, t to) between two stretches of 3 sightings of
-    a body in open view, when one is large enough to be a change of colour; else None."""
+def colour_change(motion: TrackMotion, scene: Scene) -> tuple[float, float, float, str] | None:
+    """(how far past the threshold, t from, t to, what changed) between two stretches of 3
+    sightings of a body in open view, when its hue or its brightness changes; else None.
+
+    Chromaticity catches a pink frisbee turning blue; brightness catches what chromaticity
+    cannot see, a white ball turning black (greys have no hue). The amount is in units of the
+    threshold, so the two compare."""
     others = [m for m in scene.motions if m is not motion]
     usual = float(np.median([d.area for d in motion.track.detections]))
     # Sightings at rest count too, as long as the blob is the body, not what is left of it
     # as it fades into the background.
-    keep = [(motion.t[k], chromaticity(d.colour)) for k, d in enumerate(motion.track.detections)
+    keep = [(motion.t[k], d.colour) for k, d in enumerate(motion.track.detections)
             if not d.at_edge and d.area >= 0.5 * usual and not motion.held_at(k)
             and not any(_near(o, d.frame, d.x, d.y, motion.radius) for o in others)]
     if len(keep) < 6:
         return None
     times = np.array([t for t, _ in keep])
-    chroma = np.array([c for _, c in keep])
+    chroma = np.array([chromaticity(c) for _, c in keep])
     windows = [np.median(chroma[i : i + 3], axis=0) for i in range(len(chroma) - 2)]
     worst = None
     for i, a in enumerate(windows):
         for j in range(i + 3, len(windows)):
-            gap = float(np.hypot(*(windows[j] - a)))
-            if gap > CHROMA_CHANGE and (worst is None or gap > worst[0]):
-                worst = (gap, float(times[i + 1]), float(times[j + 1]))
+            hue = float(np.hypot(*(windows[j] - a))) / CHROMA_CHANGE
+            if hue > 1.0 and (worst is None or hue > worst[0]):
+                worst = (hue, float(times[i + 1]), float(times[j + 1]),
+                         f"chromaticity off by {hue * CHROMA_CHANGE:.2f}")
+    # Brightness as a lasting step: the body before a moment and after it, each side a fifth
+    # of the sightings at least, so a glint off a tumbling shard (a few bright frames) is not
+    # a change of colour while a white ball turned black stays black.
+    light = np.log(np.maximum([float(np.mean(c)) for _, c in keep], 1.0))
+    side = max(3, len(light) // 5)
+    for k in range(side, len(light) - side + 1):
+        step = float(np.median(light[k:]) - np.median(light[:k]))
+        amount = abs(step) / math.log(LIGHTNESS_CHANGE)
+        if amount > 1.0 and (worst is None or amount > worst[0]):
+            worst = (amount, float(times[max(0, k - 3)]), float(times[min(len(times) - 1, k + 2)]),
+                     f"{math.exp(abs(step)):.1f}x {'brighter' if step > 0 else 'darker'}")
     return worst
 
 
@@ -141,13 +161,14 @@ def check_rigidity(scene: Scene) -> RuleVerdict:
         return verdict("rigidity", "violated", 0.75, evidence, (e["t"], e["t"]),
                        [{"track": e["track"], "t0": e["t"], "t1": e["t"], "kind": "swap"}])
     colours = [(m.track.id, c) for m in scene.motions if (c := colour_change(m, scene))]
-    scene.data["colour_changes"] = [{"track": k, "distance": rnd(c[0]), "t0": rnd(c[1]),
-                                     "t1": rnd(c[2])} for k, c in colours]
+    scene.data["colour_changes"] = [{"track": k, "past_threshold": rnd(c[0]), "t0": rnd(c[1]),
+                                     "t1": rnd(c[2]), "what": c[3]} for k, c in colours]
     if colours:
-        track, (gap, t0, t1) = max(colours, key=lambda item: item[1][0])
+        track, (amount, t0, t1, what) = max(colours, key=lambda item: item[1][0])
         evidence = (f"object {track} changes colour between {t0:.2f} s and {t1:.2f} s "
-                    f"(chromaticity off by {gap:.2f}) in open view, with nothing touching it")
-        return verdict("rigidity", "violated", min(0.9, 0.55 + gap), evidence, (t0, t1),
+                    f"({what}) in open view, with nothing touching it")
+        return verdict("rigidity", "violated", min(0.9, 0.55 + CHROMA_CHANGE * amount),
+                       evidence, (t0, t1),
                        [{"track": track, "t0": rnd(t0), "t1": rnd(t1), "kind": "colour"}])
     return _size_verdict(scene)
 
