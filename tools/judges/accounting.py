@@ -323,9 +323,9 @@ def _held_by_nothing(s: Stretch, physics: Physics, index: int) -> bool:
 
 
 def _aloft(body: Body, height: float, physics: Physics) -> bool:
-    """Whether a body `height` px above the lowest point it reaches is clearly off it: by
-    its own size at least, and well beyond what the blob's noise could make of it."""
-    return height >= max(body.radius, 3.0 * tolerance(body, physics.diagonal))
+    """Whether a body `height` px above the lowest point it reaches is clearly off it: above
+    where it settles (`_settling`), and well beyond what the blob's noise could make of it."""
+    return height > max(2.0 * body.radius, 10.0, 3.0 * tolerance(body, physics.diagonal))
 
 
 def classify_rest(s: Stretch, physics: Physics) -> Piece:
@@ -362,12 +362,12 @@ def _turn_up(s: Stretch, physics: Physics, facts: dict[str, float]) -> Piece:
 
 
 def _settling(s: Stretch) -> bool:
-    """Little hops and rolling at the floor as a body settles: never higher than its own size
-    above the lowest level it reaches. There the blob merges with the body's shadow and the
-    floor's edge, so its centre bobs by as much as the hops are high; no acceleration
+    """Little hops and rolling at the floor as a body settles: never higher than its own
+    diameter above the lowest level it reaches. There the blob merges with the body's shadow
+    and the floor's edge, so its centre bobs by as much as the hops are high; no acceleration
     measured there means anything."""
     lowest = float(np.max(s.body.y))
-    return lowest - float(np.min(s.y)) <= max(1.5 * s.body.radius, 8.0)
+    return lowest - float(np.min(s.y)) <= max(2.0 * s.body.radius, 10.0)
 
 
 def leaves_support(s: Stretch, gravity: float | None, tol: float) -> float | None:
@@ -670,7 +670,12 @@ def _passed_through(body: Body, piece: Piece, physics: Physics) -> Piece:
     k = int(np.flatnonzero(around)[np.argmax(body.y[around])])
     later = (body.t > piece.t1) & (np.abs(body.x - body.x[k]) < body.radius)
     depth = float(np.max(body.y[later] - body.y[k])) if later.any() else 0.0
-    if depth <= max(body.radius, 2.0 * tolerance(body, physics.diagonal)):
+    # A fast bounce falls between frames: its lowest sighting is above the floor by up to
+    # v_in v_out / (v_in + v_out) per frame interval, however solid the floor.
+    v_in = abs(piece.numbers.get("vy_before_px_s", 0.0))
+    v_out = abs(piece.numbers.get("vy_after_px_s", 0.0))
+    between = v_in * v_out / (v_in + v_out) / _frame_rate(body) if v_in + v_out > 0 else 0.0
+    if depth <= max(body.radius, 2.0 * tolerance(body, physics.diagonal), 1.1 * between):
         return piece
     height = float(np.max(body.y)) - float(body.y[k])
     return Piece(body.track, "midair_bounce", piece.t0, piece.t1,

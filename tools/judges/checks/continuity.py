@@ -146,7 +146,8 @@ def _smooth_flights(scene: Scene) -> dict[int, list[tuple[float, float]]]:
     if scene.account is None:
         return found
     for piece in scene.account.pieces:
-        if piece.kind == "flight" and piece.numbers.get("whole"):
+        # A settling hop at the floor (`contact` with a fitted stretch) is such a flight too.
+        if piece.kind in ("flight", "contact") and piece.numbers.get("whole"):
             found.setdefault(piece.track, []).append((piece.t0, piece.t1))
     return found
 
