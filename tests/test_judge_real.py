@@ -102,6 +102,19 @@ def test_a_centroid_wobbling_as_a_ball_settles_is_not_frames_out_of_order():
     assert _status(verdict, "continuity") == "followed"
 
 
+def test_motion_blur_is_no_change_of_colour():
+    """A fast ball's smeared sightings mix the wall into its colour; they are not read."""
+    verdict = _judge(_clean(scene="throw", seed=193536603, size=(320, 180), noise=2.0, crf=20,
+                            shake_px=2.0, environment="space_station", nuisance="blur"))
+    assert _status(verdict, "rigidity") == "followed"
+
+
+def test_a_blob_merging_with_the_hand_is_no_jump():
+    verdict = _judge(_clean(scene="throw", seed=226648360, size=(320, 180), noise=2.0, crf=34,
+                            shake_px=2.0, texture=True, environment="moon", nuisance="hand"))
+    assert _status(verdict, "continuity") == "followed"
+
+
 def test_a_ball_held_in_mid_air_hovers():
     verdict = _judge(ClipSpec(violation="hover", scene="drop", seed=41))
     rule = next(r for r in verdict.rules if r.id == "gravity")

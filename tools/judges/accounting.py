@@ -337,11 +337,11 @@ def classify_rest(s: Stretch, physics: Physics) -> Piece:
     if bool(body.carried[s.start : s.stop].mean() > 0.5):
         return Piece(body.track, "carried", t0, t1)
     height = float(np.max(body.y)) - float(np.median(s.y))
-    # A body seen rolling along at one height from its first sighting is on something, even
-    # where the surface's edge is lost in texture; one that was flying and then goes level
-    # is held up by nothing anyone can see.
-    rolls_from_start = kind == "roll" and s.start == 0
-    if (rolls_from_start or physics.weightless or not _held_by_nothing(s, physics, middle)
+    # A body seen lying or rolling along at one height from its first sighting is on
+    # something, even where the surface's edge is lost in texture (a ball waiting on a table
+    # top); one that was flying and then goes level is held up by nothing anyone can see.
+    from_start = s.start == 0
+    if (from_start or physics.weightless or not _held_by_nothing(s, physics, middle)
             or not _aloft(body, height, physics)):
         return Piece(body.track, kind, t0, t1, _numbers(travel_px=travel))
     return Piece(body.track, "hover", t0, t1,

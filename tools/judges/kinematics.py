@@ -534,6 +534,12 @@ def analyse_track(track: Track, fps: float, diagonal: float) -> TrackMotion:
         dx, dy = abs(xs[i + 1] - xs[i]), abs(ys[i + 1] - ys[i])
         if ys[i] > low and ys[i + 1] > low and dy > 2.0 * dx and distance < 4.0 * radius:
             continue
+        # A blob that doubles or halves in one step merged with something (a hand, a shadow)
+        # or lost part of itself: its centre moved, not the body. A teleported body keeps
+        # its size.
+        areas = track.detections[i].area, track.detections[i + 1].area
+        if max(areas) > 1.8 * max(min(areas), 1.0):
+            continue
         # A bounce leaves a gap of about one step; a teleport leaves its whole offset.
         broken = bool(gaps[i] > max(2.0 * around * span, 2.0 * radius, 0.04 * diagonal))
         if ratio[i] > 4.0 or broken:

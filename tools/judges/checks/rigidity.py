@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
-from tools.judges.tracking import same_look, soft_radius
+from tools.judges.tracking import Detection, same_look, soft_radius
 from tools.schema import RuleVerdict
 
 MIN_SIZES = 12
@@ -91,8 +91,12 @@ def colour_change(motion: TrackMotion, scene: Scene) -> tuple[float, float, floa
     usual = float(np.median([d.area for d in motion.track.detections]))
     # Sightings at rest count too, as long as the blob is the body, not what is left of it
     # as it fades into the background.
+    # Nor sightings smeared along the motion (longer than the body's usual shape by 40%):
+    # motion blur mixes the scenery into the body's colour.
+    shape = float(np.median([_elongation(d) for d in motion.track.detections]))
     keep = [(motion.t[k], d.colour) for k, d in enumerate(motion.track.detections)
             if not d.at_edge and d.area >= 0.5 * usual and not motion.held_at(k)
+            and _elongation(d) <= 1.4 * shape
             and not any(_near(o, d.frame, d.x, d.y, motion.radius) for o in others)]
     if len(keep) < 6:
         return None
@@ -118,6 +122,12 @@ def colour_change(motion: TrackMotion, scene: Scene) -> tuple[float, float, floa
             worst = (amount, float(times[max(0, k - 3)]), float(times[min(len(times) - 1, k + 2)]),
                      f"{math.exp(abs(step)):.1f}x {'brighter' if step > 0 else 'darker'}")
     return worst
+
+
+def _elongation(det: Detection) -> float:
+    x0, y0, x1, y1 = det.bbox
+    w, h = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
+    return max(w, h) / min(w, h)
 
 
 def swaps(scene: Scene) -> list[dict[str, float]]:
