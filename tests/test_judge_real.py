@@ -110,9 +110,19 @@ def test_motion_blur_is_no_change_of_colour():
 
 
 def test_a_blob_merging_with_the_hand_is_no_jump():
-    verdict = _judge(_clean(scene="throw", seed=226648360, size=(320, 180), noise=2.0, crf=34,
-                            shake_px=2.0, texture=True, environment="moon", nuisance="hand"))
-    assert _status(verdict, "continuity") == "followed"
+    """The last sighting's blob doubled (the ball merged with the hand reaching for it) and
+    its centre sits between the two: the centre moved, not the ball."""
+    from tools.judges.kinematics import analyse_track
+    from tools.judges.tracking import Detection, Track
+
+    def det(frame: int, x: float, area: float) -> Detection:
+        return Detection(frame, x, 150.0, area, (x - 8, 142, x + 8, 158), (150, 140, 60), False)
+
+    rolling = [det(k, 100.0 + 2.0 * k, 180.0) for k in range(12)]
+    merged = Track(0, [*rolling, det(12, 100.0 + 2.0 * 11 - 24.0, 360.0)])
+    assert analyse_track(merged, 24.0, 367.0).jumps == []
+    teleported = Track(0, [*rolling, det(12, 100.0 + 2.0 * 11 - 30.0, 180.0)])
+    assert analyse_track(teleported, 24.0, 367.0).jumps
 
 
 def test_a_ball_held_in_mid_air_hovers():

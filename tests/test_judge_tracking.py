@@ -218,3 +218,18 @@ def test_a_body_that_enters_fast_is_followed_back_to_its_first_sighting():
     extend_backwards(tracks, per_frame)
     assert [d.y for d in tracks[0].detections] == ys
     assert tracks[0].detections[1].colour == (200, 0, 0)
+
+
+def test_a_two_tone_bob_is_one_track_however_the_scenery_behind_it_changes():
+    """A steel bob (dark, with a white highlight) swinging over its own image in the median
+    background: weighted by contrast its colour flips between its two tones, so sightings are
+    linked by their plain mean colour, and the bob is one body from start to end."""
+    import math
+
+    from evals.adherence_calibration import FPS, make_video
+
+    frames, _ = make_video("a pendulum swings back and forth", "simulation", 0)
+    tracking = track_objects(frames, FPS)
+    diagonal = math.hypot(frames.shape[2], frames.shape[1])
+    moving = [t for t in tracking.tracks if is_moving(t, diagonal, tracking.min_area)]
+    assert len(moving) == 1 and len(moving[0].detections) >= 0.9 * len(frames)

@@ -24,7 +24,7 @@ def bodies_from_tracks(tracks: Sequence[Track], fps: float) -> list[TrackedBody]
         bodies.append(TrackedBody(
             t=np.asarray(frames, float) / fps, x=np.asarray(xs, float), y=np.asarray(ys, float),
             size=np.array([d.radius for d in track.detections], float),
-            colour=np.array([d.colour for d in track.detections], float)))
+            colour=np.array([d.look for d in track.detections], float)))
     return bodies
 
 

@@ -43,8 +43,19 @@ class Detection:
     y: float
     area: float
     bbox: tuple[float, float, float, float]  # x0, y0, x1, y1 (x1, y1 exclusive)
+    # Over its firm pixels (weighted by contrast), where the soft rim's share of scenery does
+    # not dilute it: what a change of colour is measured on.
     colour: tuple[float, float, float]
     at_edge: bool
+    # Over all its pixels: what links sightings into tracks and counts bodies (None: as
+    # `colour`). Weighted by contrast, a two-tone body (a steel ball and its highlight)
+    # flips between its tones as the scenery behind it changes; its mean does not.
+    mean_colour: tuple[float, float, float] | None = None
+
+    @property
+    def look(self) -> tuple[float, float, float]:
+        """The colour that tells one body's sightings from another's."""
+        return self.mean_colour if self.mean_colour is not None else self.colour
 
     @property
     def radius(self) -> float:
@@ -282,8 +293,9 @@ def detect_objects(
     sum_x = np.bincount(ids, weights=weight * (where % width), minlength=count + 1)
     sum_y = np.bincount(ids, weights=weight * (where // width), minlength=count + 1)
     pixels = frame.reshape(-1, 3)[where].astype(float)
-    # The body's colour from its firm pixels too: its soft rim is half scenery.
-    sums_c = [np.bincount(ids, weights=weight * pixels[:, c], minlength=count + 1)
+    # Colour over its firm pixels, to measure it; over all its pixels, to link sightings.
+    sums_c = [np.bincount(ids, weights=pixels[:, c], minlength=count + 1) for c in range(3)]
+    firm_c = [np.bincount(ids, weights=weight * pixels[:, c], minlength=count + 1)
               for c in range(3)]
     slices = ndimage.find_objects(labels, max_label=count)
     detections = []
@@ -299,7 +311,9 @@ def detect_objects(
                 y=(sum_y[i] / mass[i] + 0.5) * factor - 0.5,
                 area=float(area[i] * factor * factor),
                 bbox=(x0 * factor, y0 * factor, x1 * factor, y1 * factor),
-                colour=(sums_c[0][i] / mass[i], sums_c[1][i] / mass[i], sums_c[2][i] / mass[i]),
+                colour=(firm_c[0][i] / mass[i], firm_c[1][i] / mass[i], firm_c[2][i] / mass[i]),
+                mean_colour=(sums_c[0][i] / area[i], sums_c[1][i] / area[i],
+                             sums_c[2][i] / area[i]),
                 at_edge=(x0 <= 1 + border or y0 <= 1 + border or x1 >= width - 1 - border
                          or y1 >= height - 1 - border
                          or (view is not None and not view[max(0, y0 - 2) : y1 + 2,
@@ -367,7 +381,7 @@ def match_cost(track: Track, det: Detection, diagonal: float) -> float:
         math.hypot(det.x - track.last.x, det.y - track.last.y),
     )
     size = abs(math.log(max(det.area, 1.0) / max(track.last.area, 1.0)))
-    colour = colour_distance(det.colour, track.last.colour)
+    colour = colour_distance(det.look, track.last.look)
     if dist > gate or size > math.log(4.0) or colour > 0.3:
         return _INFEASIBLE
     return dist / gate + size + 3.0 * colour
@@ -428,7 +442,7 @@ def _far_specks(a: Track, b: Track, min_area: float) -> bool:
 def same_look(a: Detection, b: Detection) -> bool:
     """Whether two sightings could be one body: area within a factor of 2, colour close."""
     size = abs(math.log(max(b.area, 1.0) / max(a.area, 1.0)))
-    return size < math.log(2.0) and colour_distance(a.colour, b.colour) < 0.15
+    return size < math.log(2.0) and colour_distance(a.look, b.look) < 0.15
 
 
 def stitch_tracks(tracks: Sequence[Track], max_gap: int, min_length: int = 3,
@@ -453,7 +467,7 @@ def stitch_tracks(tracks: Sequence[Track], max_gap: int, min_length: int = 3,
                 candidates,
                 key=lambda m: (
                     track.first.frame - m.last.frame,
-                    colour_distance(m.last.colour, track.first.colour),
+                    colour_distance(m.last.look, track.first.look),
                 ),
             )
             host.joins.append(len(host.detections))
