@@ -93,10 +93,11 @@ def colour_change(motion: TrackMotion, scene: Scene) -> tuple[float, float, floa
     # as it fades into the background.
     # Nor sightings smeared along the motion (longer than the body's usual shape by 40%):
     # motion blur mixes the scenery into the body's colour.
-    shape = float(np.median([_elongation(d) for d in motion.track.detections]))
+    shapes = [_elongation(d) for d in motion.track.detections]
+    shape = float(np.median(shapes))
     keep = [(motion.t[k], d.colour) for k, d in enumerate(motion.track.detections)
             if not d.at_edge and d.area >= 0.5 * usual and not motion.held_at(k)
-            and _elongation(d) <= 1.4 * shape
+            and shapes[k] <= 1.4 * shape
             and not any(_near(o, d.frame, d.x, d.y, motion.radius) for o in others)]
     if len(keep) < 6:
         return None
