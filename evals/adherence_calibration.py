@@ -109,12 +109,12 @@ def make_video(prompt: str, source: str, seed: int) -> tuple[np.ndarray, tuple[i
 def judge_job(job: Job) -> list[dict[str, Any]]:
     """One video against its own prompt and each altered one (run in a worker)."""
     from tools.judges.adherence import judge_adherence
-    from tools.judges.adherence_tracking import track_bodies
+    from tools.judges.adherence_tracking import observe, track_bodies
     from tools.schema import RunRequest
     from tools.studio.planner import StudioPlanner
 
     frames, size = make_video(job.prompt, job.source, job.seed)
-    bodies = track_bodies(frames, FPS)
+    bodies, still = observe(frames, FPS)
     out = []
     for kind, prompt in (("clean", job.prompt), *job.altered):
         plan = StudioPlanner().plan(RunRequest(prompt=prompt, duration_s=DURATION_S))
@@ -122,7 +122,7 @@ def judge_job(job: Job) -> list[dict[str, Any]]:
             out.append({"base": job.base, "type": kind, "prompt": prompt, "skipped": True})
             continue
         result = judge_adherence(plan.scene, bodies, size, FPS, len(frames) / FPS,
-                                 track_bodies)
+                                 track_bodies, still=still)
         out.append({"base": job.base, "video": job.prompt, "source": job.source,
                     "seed": job.seed, "type": kind, "prompt": prompt,
                     "adherence": round(result.score, 4),

@@ -7,21 +7,29 @@ import pytest
 
 from tools.judges.adherence import (
     Expected,
+    RestingSubject,
     Signature,
+    Still,
     TrackedBody,
+    absent_subjects,
     adherence_score,
     asked_events,
     body_events,
     check_bodies,
     check_environment,
     check_events,
+    check_subjects,
     fall_rate,
+    ideal_bodies,
     judge_adherence,
     merge_fragments,
+    palette,
+    resting_subjects,
     run_score,
+    shows,
     signature,
 )
-from tools.judges.adherence_tracking import track_bodies
+from tools.judges.adherence_tracking import observe, track_bodies
 from tools.schema import BodySpec, RuleVerdict, SceneSpec
 
 FPS, SIZE = 24, (480, 270)
@@ -151,3 +159,81 @@ def test_signature_is_camera_free():
     near = signature([dropped(height_px=150.0)], SIZE, FPS)
     far = signature([body(dropped().x / 2, dropped().y / 2, r=4.0)], SIZE, FPS)
     assert isinstance(near, Signature) and near.events == far.events
+
+
+WALL, FLOOR, WOOD = (228, 224, 214), (156, 126, 96), (176, 122, 70)
+
+
+def _room(*patches: tuple[int, int, int, int, tuple[int, int, int]]) -> np.ndarray:
+    """A wall over a floor, with rectangles (x0, y0, x1, y1, rgb) painted on."""
+    picture = np.empty((120, 200, 3), np.uint8)
+    picture[:90], picture[90:] = WALL, FLOOR
+    for x0, y0, x1, y1, rgb in patches:
+        picture[y0:y1, x0:x1] = rgb
+    return picture
+
+
+def _block(width: float = 20.0, height: float = 12.0) -> RestingSubject:
+    shades = np.array([[c * k for c in WOOD] for k in (0.85, 0.92, 1.0)])
+    return RestingSubject("block", 1, palette(shades), shades[1], width, height,
+                          float(np.sqrt(width * height / np.pi)))
+
+
+def test_a_resting_subject_is_a_patch_of_its_colours_and_size_in_the_still_picture():
+    scenery = palette(_room())
+    block = _block()
+    assert shows(Still(_room((150, 78, 170, 90, WOOD))), block, scenery, 1.0)
+    assert not shows(Still(_room()), block, scenery, 1.0)
+    # Half the size it should be at this scale: a speck, not the block.
+    assert not shows(Still(_room((150, 84, 160, 90, WOOD))), block, scenery, 1.0)
+    # A still picture at half resolution (2 video px per pixel) shows the same block.
+    assert shows(Still(_room((150, 78, 170, 90, WOOD))[::2, ::2], 2.0), block, scenery, 1.0)
+
+
+def test_a_patch_like_only_one_shade_of_a_subject_is_not_the_subject():
+    """A grey pillar matches the shaded side of a white pin, not the pin as a whole."""
+    pin = np.array([[246, 246, 246], [240, 240, 238], [200, 200, 196]], float)
+    subject = RestingSubject("pin", 1, palette(pin), pin[1], 15.0, 50.0, 15.5)
+    scenery = palette(_room())
+    assert not shows(Still(_room((170, 0, 200, 90, (201, 201, 197)))), subject, scenery, 1.0)
+    assert shows(Still(_room((100, 40, 115, 90, (244, 244, 243)))), subject, scenery, 1.0)
+
+
+def test_a_named_subject_that_stays_put_must_be_in_the_picture():
+    """The stack a ball is thrown at barely moves, so no tracker follows it: without it in
+    the still picture, the video does not show the prompt."""
+    from tools.schema import RunRequest
+    from tools.studio.planner import StudioPlanner
+    from tools.studio.render import Renderer
+    from tools.studio.simulate import simulate_spec
+
+    scene = StudioPlanner().plan(RunRequest(
+        prompt="a basketball is thrown at a stack of five wooden blocks")).scene
+    assert scene is not None
+    resting = resting_subjects(scene, SIZE, FPS, 2.0)
+    assert [(r.name, r.count) for r in resting.subjects] == [("block", 5)]
+    ideal = signature(ideal_bodies(scene, SIZE, FPS, 2.0), SIZE, FPS)
+    expected = Expected(ideal, ideal, ideal)
+    sim = simulate_spec(scene)
+    renderer = Renderer(sim.world, *SIZE)
+    poses = sim.poses_at(1.9)
+    with_stack = Still(renderer.frame({k: p for k, p in poses.items() if k != "basketball"}))
+    without = Still(renderer.backdrop.astype(np.uint8))
+    assert absent_subjects(ideal, expected, resting, with_stack)[0] == []
+    absent = absent_subjects(ideal, expected, resting, without)
+    assert absent is not None and absent[0] == ["block"]
+    assert check_subjects(ideal, expected, absent).status == "violated"
+    assert check_subjects(ideal, expected, absent_subjects(
+        ideal, expected, resting, with_stack)).status != "violated"
+
+
+def test_the_still_picture_is_what_stays_put():
+    """A disc crossing a steady scene: the tracker follows it, and the still picture is the
+    scene without it."""
+    frames = np.tile(np.array(WALL, np.uint8), (48, 120, 200, 1))
+    ys, xs = np.mgrid[0:120, 0:200]
+    for k in range(48):
+        frames[k][np.hypot(xs - (20 + 3.5 * k), ys - 60) <= 8] = (200, 40, 40)
+    bodies, still = observe(frames, FPS)
+    assert len(bodies) == 1 and still is not None
+    assert np.abs(still.picture.astype(int) - np.array(WALL)).max() <= 1

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -354,9 +354,11 @@ class Expected:
         return self.rendition, self.ideal
 
 
-def compare(seen: Signature, expected: Expected, scene: SceneSpec) -> list[RuleVerdict]:
-    """The adherence checks of a video's signature against the scene's expectations."""
-    checks = [check_bodies(seen, expected), check_subjects(seen, expected),
+def compare(seen: Signature, expected: Expected, scene: SceneSpec,
+            resting: tuple[list[str], str] | None = None) -> list[RuleVerdict]:
+    """The adherence checks of a video's signature against the scene's expectations
+    (`resting`: the resting subjects absent from the video, see `check_subjects`)."""
+    checks = [check_bodies(seen, expected), check_subjects(seen, expected, resting),
               check_events(seen, expected, asked_events(scene)),
               check_environment(seen, expected, scene)]
     if scene.ignored:
@@ -397,7 +399,24 @@ def check_bodies(seen: Signature, expected: Expected) -> RuleVerdict:
     return _verdict("adherence.bodies", "unclear", 0.3, words)
 
 
-def check_subjects(seen: Signature, expected: Expected) -> RuleVerdict:
+def check_subjects(seen: Signature, expected: Expected,
+                   resting: tuple[list[str], str] | None = None) -> RuleVerdict:
+    """The moving bodies look like the moving subjects (`moving_looks`), and the subjects
+    that stay put are in the picture (`resting`: those absent, and what was looked for, as
+    `absent_subjects` finds them; None when they could not be looked for)."""
+    moving = moving_looks(seen, expected)
+    if resting is None:
+        return moving
+    absent, looked = resting
+    if not absent:
+        return moving.model_copy(update={"evidence": f"{moving.evidence}; {looked}: found"})
+    # A named subject the video does not show is as sure a miss as a wrong-coloured one.
+    conf = max(0.7, moving.confidence if moving.status == "violated" else 0.0)
+    return _verdict("adherence.subjects", "violated", conf,
+                    f"not in the picture: {', '.join(absent)} ({looked}); {moving.evidence}")
+
+
+def moving_looks(seen: Signature, expected: Expected) -> RuleVerdict:
     """Colours against the rendition (lit as the video is) when it sees the bodies, sizes
     relative to each other and to their motion against whichever expectation fits best."""
     found = []
@@ -554,11 +573,13 @@ def adherence_score(checks: Sequence[RuleVerdict]) -> float:
 
 def judge_adherence(scene: SceneSpec, bodies: Sequence[TrackedBody] | None,
                     frame_size: tuple[int, int], fps: float, duration_s: float,
-                    tracker: Tracker, reason: str | None = None) -> Adherence:
+                    tracker: Tracker, reason: str | None = None,
+                    still: Still | None = None) -> Adherence:
     """The video's bodies against the scene's reference (module docstring).
 
     `bodies` None means the video's bodies could not be tracked (`reason` says why): every
-    measured check is unclear then.
+    measured check is unclear then. `still`, the video's still picture, is where the
+    subjects that stay put are looked for (None: they are not).
     """
     if bodies is None:
         checks = [_verdict(c, "unclear", 0.1, reason or "the video could not be tracked")
@@ -572,7 +593,9 @@ def judge_adherence(scene: SceneSpec, bodies: Sequence[TrackedBody] | None,
     expected = Expected(signature(reference, frame_size, fps),
                         signature(ideal, frame_size, fps),
                         signature(loose, frame_size, fps, scale=0.5))
-    checks = compare(seen, expected, scene)
+    resting = None if still is None else absent_subjects(
+        seen, expected, resting_subjects(scene, frame_size, fps, duration_s), still)
+    checks = compare(seen, expected, scene, resting)
     data = {"seen": seen.as_dict(), "expected": expected.ideal.as_dict(),
             "expected_tracked": expected.rendition.as_dict(),
             "expected_event_times": {k: v for k, v in expected.ideal.event_times.items() if v}}
@@ -590,7 +613,6 @@ def ideal_bodies(scene: SceneSpec, frame_size: tuple[int, int], fps: float,
     """The simulated bodies as a perfect tracker would see them through the studio's camera:
     those big enough to follow and that move further than their own size (`loose`: that move
     at all, by a third of it)."""
-    from tools.studio.bodies import Ball
     from tools.studio.camera import Camera
     from tools.studio.simulate import simulate_spec
 
@@ -599,27 +621,43 @@ def ideal_bodies(scene: SceneSpec, frame_size: tuple[int, int], fps: float,
     times = np.arange(max(8, round(min(duration_s, scene.duration_s) * fps))) / fps
     diagonal = math.hypot(*frame_size)
     bodies = []
-    for body in sim.world.bodies:
-        track = sim.tracks[body.name]
-        u, v = camera.to_px(np.interp(times, track.t, track.x), np.interp(times, track.t,
-                                                                           track.y))
-        area = math.pi * body.radius_m**2 if isinstance(body, Ball) else (
-            body.width_m * body.height_m)
-        r = math.sqrt(area / math.pi) * camera.px_per_m
-        steps = np.hypot(np.diff(u), np.diff(v))
-        travel = float(steps.sum() - steps.max(initial=0.0))
-        if r < 2.0 or travel < (0.3 * r if loose else max(2 * r, 0.02 * diagonal)):
+    for body, u, v, r in _paths(sim, camera, times):
+        if not _followable(u, v, r, diagonal, loose):
             continue
-        # A body at rest is scenery to a tracker until it has moved off its place.
         moved = np.flatnonzero(np.hypot(u - u[0], v - v[0]) > (0.3 if loose else 1.0) * r)
-        if not len(moved):
-            continue
         first = 0 if moved[0] <= max(1, round(0.3 * fps)) else int(moved[0])
         keep = slice(first, None)
         bodies.append(TrackedBody(times[keep], np.asarray(u, float)[keep],
                                   np.asarray(v, float)[keep], np.full(len(times) - first, r),
                                   np.tile(body.color, (len(times) - first, 1))))
     return bodies
+
+
+def _paths(sim: Any, camera: Any, times: np.ndarray) -> Iterator[tuple[Any, np.ndarray,
+                                                                      np.ndarray, float]]:
+    """Each simulated body with its path in pixels and its equal-area radius in pixels."""
+    from tools.studio.bodies import Ball
+
+    for body in sim.world.bodies:
+        track = sim.tracks[body.name]
+        u, v = camera.to_px(np.interp(times, track.t, track.x), np.interp(times, track.t,
+                                                                           track.y))
+        area = math.pi * body.radius_m**2 if isinstance(body, Ball) else (
+            body.width_m * body.height_m)
+        yield (body, np.asarray(u, float), np.asarray(v, float),
+               math.sqrt(area / math.pi) * camera.px_per_m)
+
+
+def _followable(u: np.ndarray, v: np.ndarray, r: float, diagonal: float,
+                loose: bool = False) -> bool:
+    """Whether a tracker would follow a body along this path (px): big enough, travelling
+    further than its size (`loose`: a third of it), and moving off its place at some point
+    (a body at rest is scenery to a tracker until then)."""
+    steps = np.hypot(np.diff(u), np.diff(v))
+    travel = float(steps.sum() - steps.max(initial=0.0))
+    if r < 2.0 or travel < (0.3 * r if loose else max(2 * r, 0.02 * diagonal)):
+        return False
+    return bool((np.hypot(u - u[0], v - v[0]) > (0.3 if loose else 1.0) * r).any())
 
 
 def reference_bodies(scene: SceneSpec, frame_size: tuple[int, int], fps: float,
@@ -648,3 +686,200 @@ def _reference(key: str, frame_size: tuple[int, int], fps: float, frames: int,
     scale = 1.0 / shrink
     return tuple(TrackedBody(b.t, b.x * scale, b.y * scale, b.size * scale, b.colour)
                  for b in bodies)
+
+
+# ---- subjects that stay put -----------------------------------------------------------------
+# A tracker sees only what moves: a stack the ball bounces off, a block the ball rolls into
+# and barely shifts, is scenery to it. Yet the prompt names them, and a video without them
+# does not show the prompt. They are looked for where they are: in the video's still picture.
+
+
+@dataclass(frozen=True)
+class Still:
+    """A video's still picture (what stays put: a per-pixel median over time) and how many
+    of the video's pixels one of its pixels spans."""
+
+    picture: np.ndarray  # (H, W, 3) uint8
+    px: float = 1.0
+
+
+@dataclass(frozen=True)
+class RestingSubject:
+    """A subject the prompt names that the scene leaves where it is (it never moves further
+    than its own size): its colours as drawn and one member's extent, in the scene camera's
+    pixels at the video's frame size."""
+
+    name: str
+    count: int
+    palette: np.ndarray  # (N, 3) the colours it is drawn in
+    colour: np.ndarray  # (3,) its median colour
+    width: float
+    height: float
+    radius: float  # equal-area radius
+
+
+@dataclass(frozen=True)
+class Resting:
+    """The scene's resting subjects, the colours of its scenery (everything else that stays
+    put), and the resting subjects its own picture does not show apart from that scenery
+    (those are not looked for: a video cannot be asked to show them apart either)."""
+
+    subjects: tuple[RestingSubject, ...] = ()
+    scenery: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    hidden: tuple[str, ...] = ()
+
+
+LIKENESS_RGB = 40.0  # a pixel this far from all of a subject's colours is not of it
+
+
+def palette(pixels: np.ndarray) -> np.ndarray:
+    """The distinct colours among (N, 3) pixels, at 4 grey levels' resolution."""
+    return np.unique(np.asarray(pixels).reshape(-1, 3).astype(np.int32) // 4, axis=0) * 4.0 + 2.0
+
+
+def like(picture: np.ndarray, subject: np.ndarray, scenery: np.ndarray) -> np.ndarray:
+    """The pixels whose colour is of the subject's palette: within `LIKENESS_RGB` of one of
+    its colours and nearer to it than to any colour of the scenery."""
+    from scipy.spatial import cKDTree
+
+    # Each distinct colour (at 2 grey levels' resolution) once: a picture has few.
+    binned, where = np.unique(np.asarray(picture).reshape(-1, 3).astype(np.int32) // 2,
+                              axis=0, return_inverse=True)
+    colours = binned * 2.0 + 1.0
+    near, _ = cKDTree(subject).query(colours)
+    other = cKDTree(scenery).query(colours)[0] if len(scenery) else np.full(len(colours),
+                                                                             np.inf)
+    hits = (near <= LIKENESS_RGB) & (near < other)
+    return hits[np.ravel(where)].reshape(picture.shape[:2])
+
+
+def shows(still: Still, subject: RestingSubject, scenery: np.ndarray, scale: float) -> bool:
+    """Whether the still picture holds a patch of the subject's colours as large as half of
+    one member across and down (`scale`: the video's pixels per scene-camera pixel) that
+    looks like it as a whole (its median colour near the subject's): a grey wall is like
+    the shaded side of a white pin, but it is not a white pin."""
+    from scipy import ndimage
+
+    mask = like(still.picture, subject.palette, scenery)
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if not count:
+        return False
+    areas = np.bincount(labels.ravel()) * still.px**2
+    need = (0.5 * subject.width * scale, 0.5 * subject.height * scale,
+            0.25 * math.pi * (subject.radius * scale) ** 2)
+    pixels = still.picture.reshape(-1, 3)
+    for index, box in enumerate(ndimage.find_objects(labels), start=1):
+        if box is None:
+            continue
+        down, across = ((b.stop - b.start) * still.px for b in box)
+        if across < need[0] or down < need[1] or areas[index] < need[2]:
+            continue
+        colour = np.median(pixels[np.flatnonzero(labels == index)], axis=0)
+        if colour_distance(colour, subject.colour) <= LIKENESS_RGB:
+            return True
+    return False
+
+
+def moves_like(body: TrackedBody, subject: RestingSubject, scenery: np.ndarray,
+               scale: float) -> bool:
+    """Whether a moving body could be the resting subject, moved (its colour and size)."""
+    size = body.radius / max(subject.radius * scale, 1e-6)
+    return 0.5 <= size <= 2.0 and bool(like(body.rgb.reshape(1, 1, 3), subject.palette,
+                                            scenery)[0, 0])
+
+
+def absent_subjects(seen: Signature, expected: Expected, resting: Resting,
+                    still: Still | None) -> tuple[list[str], str] | None:
+    """The resting subjects neither the still picture nor a moving body shows, and words on
+    what was looked for; None when nothing can be looked for (no still picture, no resting
+    subject the scene shows apart, or no moving body to tell the video's scale by)."""
+    pairs = match_bodies(seen.bodies, expected.ideal.bodies)
+    if still is None or not resting.subjects or not pairs:
+        return None
+    # The scene camera's scale in the video, from the bodies both show.
+    scale = float(np.median([s.radius / max(e.radius, 0.5) for s, e in pairs]))
+    # A body the video moves that the scene does not (one no expected mover pairs with) may
+    # be the resting subject, set moving.
+    extra = [b for b in seen.bodies if not any(b is s for s, _ in pairs)]
+    absent = [r.name for r in resting.subjects
+              if not shows(still, r, resting.scenery, scale)
+              and not any(moves_like(b, r, resting.scenery, scale) for b in extra)]
+    looked = ", ".join(f"{r.count} {r.name}" for r in resting.subjects)
+    return absent, f"resting subjects looked for in the still picture: {looked}"
+
+
+def resting_subjects(scene: SceneSpec, frame_size: tuple[int, int], fps: float,
+                     duration_s: float) -> Resting:
+    """The scene's subjects that stay put, as its camera draws them at the video's size
+    (cached per scene, size and rate, as the reference is)."""
+    key = json.dumps(scene.model_dump(mode="json"), sort_keys=True)
+    frames = max(8, round(min(duration_s, scene.duration_s) * fps))
+    return _resting(key, frame_size, round(fps, 3), frames)
+
+
+@lru_cache(maxsize=16)
+def _resting(key: str, frame_size: tuple[int, int], fps: float, frames: int) -> Resting:
+    from tools.studio.render import Renderer
+    from tools.studio.simulate import simulate_spec
+
+    sim = simulate_spec(SceneSpec.model_validate_json(key))
+    renderer = Renderer(sim.world, *frame_size)
+    times = np.arange(frames) / fps
+    diagonal = math.hypot(*frame_size)
+    still = [body for body, u, v, r in _paths(sim, renderer.camera, times)
+             if not _followable(u, v, r, diagonal)]
+    if not still:
+        return Resting()
+    poses = sim.poses_at(float(times[len(times) // 2]))
+    picture = renderer.frame({b.name: poses[b.name] for b in still})
+    scenery = palette(renderer.backdrop)
+    groups: dict[str, list[Any]] = {}
+    for body in still:
+        groups.setdefault(_group_name(body.name), []).append(body)
+    subjects, hidden = [], []
+    for name, members in groups.items():
+        outlines = [_outline(b, poses[b.name], renderer.camera, frame_size) for b in members]
+        inside = np.any([_interior(o) for o in outlines], axis=0)
+        if not inside.any():
+            continue  # out of the picture, or too thin to have an inside
+        # One member's extent, from the one standing straightest (the smallest box).
+        boxes = [(float(np.ptp(c) + 1), float(np.ptp(r) + 1), float(len(r)))
+                 for r, c in (np.nonzero(o) for o in outlines if o.any())]
+        width, height, area = min(boxes, key=lambda b: b[0] * b[1])
+        subject = RestingSubject(name, len(members), palette(picture[inside]),
+                                 np.median(picture[inside], axis=0), width, height,
+                                 math.sqrt(area / math.pi))
+        if shows(Still(picture), subject, scenery, 1.0):
+            subjects.append(subject)
+        else:
+            hidden.append(name)
+    return Resting(tuple(subjects), scenery, tuple(hidden))
+
+
+def _group_name(name: str) -> str:
+    """A group's member ('block 3') stands for its group ('block')."""
+    head, _, tail = name.rpartition(" ")
+    return head if head and tail.isdigit() else name
+
+
+def _interior(outline: np.ndarray) -> np.ndarray:
+    """An outline less its one-pixel rim (anti-aliased, half scenery)."""
+    from scipy import ndimage
+
+    return ndimage.binary_erosion(outline)
+
+
+def _outline(body: Any, pose: Any, camera: Any, frame_size: tuple[int, int]) -> np.ndarray:
+    """The pixels a body covers at its pose, as the studio's renderer draws it."""
+    from tools.studio.bodies import Ball
+
+    width, height = frame_size
+    ys, xs = np.mgrid[0:height, 0:width] + 0.5
+    u, v = camera.to_px(pose.x, pose.y)
+    if isinstance(body, Ball):
+        return np.asarray(np.hypot(xs - u, ys - v) <= body.radius_m * camera.px_per_m)
+    c, s = math.cos(pose.angle), math.sin(pose.angle)
+    dx, dy = xs - u, v - ys  # dy points up
+    half_w = 0.5 * body.width_m * camera.px_per_m
+    half_h = 0.5 * body.height_m * camera.px_per_m
+    return np.asarray((np.abs(c * dx + s * dy) <= half_w) & (np.abs(-s * dx + c * dy) <= half_h))
