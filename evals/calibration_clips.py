@@ -368,7 +368,11 @@ def _draw(spec: ClipSpec, paths: list[Path2D], table: float, rng: np.random.Gene
         if p.copy_of is not None:
             balls[k] = dataclasses.replace(balls[k], color=balls[p.copy_of].color)
         if p.morph is not None:  # into another hue a person could still see on this wall
-            others = [c for c in visible if _hue_gap(c, balls[k].color) >= 0.15] or visible
+            # Where only black and white stand out (an underwater wall), into the other one:
+            # a morph must change the ball (white into white is no violation to find).
+            own = balls[k].color
+            others = ([c for c in visible if _hue_gap(c, own) >= 0.15]
+                      or [c for c in visible if c != own] or visible)
             p.morph = (p.morph[0], COLOURS.index(others[p.morph[1] % len(others)]))
     surfaces = [Surface("floor", "floor", box(-6.0, -1.0, 6.0, 0.0), "floor_wood")]
     if table:

@@ -90,8 +90,7 @@ def test_leaves_trembling_in_place_do_not_vanish_into_their_own_scenery():
     verdict = _judge(_clean(scene="table", seed=694914446, size=(480, 270), noise=5.0,
                             crf=34, shake_px=3.0, environment="mars", nuisance="clutter"))
     assert _status(verdict, "permanence") == "followed"
-    assert any(e["because"].startswith("merged into the scenery")
-               for e in verdict.measurements["permanence_excused"])
+    assert not verdict.measurements["permanence_events"]
 
 
 def test_a_centroid_wobbling_as_a_ball_settles_is_not_frames_out_of_order():
@@ -150,3 +149,85 @@ def test_a_pendulum_swings_about_its_pivot_without_accusations():
     assert any(p["kind"] == "swing" for p in verdict.measurements["account"]["pieces"])
     assert not verdict.violations, [(r.id, r.evidence) for r in verdict.rules
                                     if r.status == "violated"]
+
+
+def test_a_teleport_too_long_to_link_is_a_jump_not_a_vanishing():
+    # The ball jumps 57 px sideways at 1.54 s: the tracker will not link that step, so the
+    # track ends and an alike one starts the next frame. That is one body's broken path.
+    spec = ClipSpec(violation="teleport", scene="drop", seed=427623599, size=(426, 240),
+                    balls=1, noise=0.0, crf=34, shake_px=2.0, texture=True,
+                    environment="moon")
+    verdict = _judge(spec)
+    continuity = next(r for r in verdict.rules if r.id == "continuity")
+    assert continuity.status == "violated"
+    assert "seen again as object" in continuity.evidence
+    assert _status(verdict, "permanence") == "followed"
+
+
+def test_a_ball_resting_for_the_second_half_of_a_pan_is_not_taken_for_scenery():
+    # On the canvas the resting ball is in view for most frames that show its spot: the
+    # median took it for floor, its blob shrank to a sliver and its centre sank below its
+    # bounces, so the last bounces read as hanging in mid-air.
+    spec = ClipSpec(violation=None, scene="drop", seed=648370246, size=(426, 240), balls=2,
+                    noise=0.0, crf=20, texture=True, environment="underwater", nuisance="pan")
+    verdict = _judge(spec)
+    assert not verdict.violations, [(r.id, r.evidence) for r in verdict.rules
+                                    if r.status == "violated"]
+
+
+def test_a_ball_rolling_on_a_table_top_lost_in_compressed_wallpaper_rolls():
+    # At crf 34 a block of the wallpaper darkens one side of the thin table top's edge, and
+    # the ball's blob bobs by 2-3 px as it rolls: neither is a hover nor a fall at the wrong
+    # rate while the ball is on the table (until 0.7 s).
+    spec = ClipSpec(violation=None, scene="table", seed=400759908, size=(480, 270), balls=1,
+                    noise=5.0, crf=34, texture=True, environment="underwater")
+    pieces = _judge(spec).measurements["account"]["pieces"]
+    on_table = [p["kind"] for p in pieces if p["t0"] < 0.7]
+    assert on_table and set(on_table) <= {"roll", "rest"}, on_table
+
+
+def test_a_ball_thrown_through_leaves_is_followed_though_compression_flickers_its_blob():
+    # Twelve regions move; the thrown ball's blob flickers in size at crf 34 and swells as
+    # it passes a leaf, but its path is smooth, so it is measured: it flies straight.
+    spec = ClipSpec(violation="gravity_zero", scene="throw", seed=418213763, size=(320, 180),
+                    balls=1, noise=2.0, crf=34, shake_px=2.0, environment="mars",
+                    nuisance="clutter")
+    assert _status(_judge(spec), "gravity") == "violated"
+
+
+def test_a_morph_clip_on_a_wall_where_only_black_and_white_stand_out_still_morphs():
+    # On the underwater wall only black and white balls are drawn; a white ball must morph
+    # into black (the calibration once "morphed" it into white, a positive with nothing in it).
+    spec = ClipSpec(violation="morphing", scene="throw", seed=377345133, size=(320, 180),
+                    balls=1, noise=2.0, crf=28, texture=True, environment="underwater",
+                    nuisance="pan")
+    assert _status(_judge(spec), "rigidity") == "violated"
+
+
+def test_motion_resuming_after_a_freeze_is_no_cut():
+    # Ten repeated frames change nothing; against them the jump where the ball and the hand
+    # move on looked like a cut, and the freeze went unjudged in a shot of its own.
+    spec = ClipSpec(violation="frozen_frames", scene="throw", seed=934422967, size=(320, 180),
+                    balls=1, noise=2.0, texture=True, environment="moon", nuisance="hand")
+    verdict = _judge(spec)
+    assert "shots" not in verdict.measurements
+    assert _status(verdict, "motion_present") == "violated"
+
+
+def test_a_cut_out_of_a_noisy_shaken_shot_into_a_calm_one_of_the_same_greys_is_found():
+    # Sensor noise 5 and shake over wallpaper, then a plain wall of the same mean grey: on
+    # every fourth pixel the noise hid the cut, and the two shots' bodies were taken for one
+    # scene (a ball "split off" another at the cut).
+    spec = ClipSpec(violation=None, scene="table", seed=671158095, size=(480, 270), balls=1,
+                    noise=5.0, crf=20, shake_px=3.0, environment="earth", nuisance="cut")
+    verdict = _judge(spec)
+    assert len(verdict.measurements.get("shots", [])) == 2
+    assert not verdict.violations
+
+
+def test_a_leaf_dropping_out_of_the_masks_has_not_vanished():
+    # A leaf a few pixels thick loses its 3x3 core for seven frames as it drifts by a
+    # fraction of a pixel; a speck's start or end is the masks' threshold, not a body.
+    spec = ClipSpec(violation=None, scene="drop", seed=1056557210, size=(426, 240), balls=2,
+                    noise=0.0, crf=20, environment="mars", nuisance="clutter")
+    assert _status(_judge(spec), "permanence") == "followed"

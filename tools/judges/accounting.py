@@ -340,7 +340,10 @@ def classify_rest(s: Stretch, physics: Physics) -> Piece:
     # A body seen lying or rolling along at one height from its first sighting is on
     # something, even where the surface's edge is lost in texture (a ball waiting on a table
     # top); one that was flying and then goes level is held up by nothing anyone can see.
-    from_start = s.start == 0
+    # Level means within the blob's bobbing of one height all along, however the bobbing
+    # cut that stretch into pieces.
+    level = max(1.5, 0.3 * body.radius)
+    from_start = s.start == 0 or float(np.ptp(body.y[: s.stop])) <= level
     if (from_start or physics.weightless or not _held_by_nothing(s, physics, middle)
             or not _aloft(body, height, physics)):
         return Piece(body.track, kind, t0, t1, _numbers(travel_px=travel))
@@ -368,6 +371,17 @@ def _settling(s: Stretch) -> bool:
     measured there means anything."""
     lowest = float(np.max(s.body.y))
     return lowest - float(np.min(s.y)) <= max(2.0 * s.body.radius, 10.0)
+
+
+def _along_support(s: Stretch, physics: Physics, drop: float) -> bool:
+    """A body that stays within a fraction of its radius of one height with a surface under
+    it for most of a stretch is rolling or sliding on it: its blob bobs as the surface's
+    edge and its shadow come and go (more so through compression), and no acceleration
+    measured from that bobbing says anything of a fall."""
+    if drop > max(1.5, 0.3 * s.body.radius):
+        return False
+    held = [_supported(s, physics, k) for k in range(s.start, s.stop)]
+    return sum(held) >= 0.6 * len(held)
 
 
 def leaves_support(s: Stretch, gravity: float | None, tol: float) -> float | None:
@@ -418,6 +432,8 @@ def classify_motion(s: Stretch, physics: Physics, gravity: float | None) -> Piec
             body.track, "unchecked", t0, t1, facts)
     if not physics.weightless and _settling(s):
         return Piece(body.track, "contact", t0, t1, facts)
+    if not physics.weightless and _along_support(s, physics, drop):
+        return classify_rest(s, physics)
     if s.after_rest and not physics.weightless:
         onset = leaves_support(s, gravity, tolerance(body, physics.diagonal))
         if onset is not None:

@@ -222,16 +222,23 @@ def find_cuts(small: np.ndarray, min_shot: int = 8) -> list[int]:
     typical = float(np.median(change))
     hists = [np.histogram(g, bins=32, range=(0, 255))[0] / g.size for g in grey]
     blocks = _block_means(grey)
+    # A repeated frame (a freeze) shows how little changes when nothing moves, not how much
+    # this shot usually changes: the jump where motion resumes is measured against the
+    # shot's moving frames only.
+    moving = change > 0.5
     cuts = []
     for i, c in enumerate(change):
-        before, after = change[max(0, i - 4) : i], change[i + 1 : i + 5]
+        before = change[max(0, i - 8) : i][moving[max(0, i - 8) : i]][-4:]
+        after = change[i + 1 : i + 9][moving[i + 1 : i + 9]][:4]
         around = np.concatenate([before, after])
         local = float(np.median(around)) if len(around) else typical
         # Measured against the calmer side: a cut from a jittery shot (shake over a fine
         # texture) into a calm one stands out against what follows, not what went before.
         calm = min((float(np.median(side)) for side in (before, after) if len(side)),
                    default=typical)
-        if c <= max(6.0, 6.0 * calm, 4.0 * typical):
+        # A candidate stands well above the calmer side; the pictures' grey levels or
+        # nearly all of their parts must then disagree too (or the jump be enormous).
+        if c <= max(6.0, 4.0 * calm, 4.0 * typical):
             continue
         overlap = float(np.minimum(hists[i], hists[i + 1]).sum())
         everywhere = float(np.mean(np.abs(blocks[i + 1] - blocks[i]) > 8.0))

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tools.errors import BadInputError
 from tools.judges.accounting import Account, Body, Physics, account
 from tools.judges.adherence import Adherence, run_score
-from tools.judges.adherence_tracking import adherence_for
+from tools.judges.adherence_tracking import adherence_for, still_picture
 from tools.judges.agents import Sightings, carried
 from tools.judges.camera import MIN_AGREEMENT, find_cuts
 from tools.judges.checks import (
@@ -61,6 +61,7 @@ from tools.judges.tracking import (
     Tracking,
     colour_distance,
     is_moving,
+    is_speck,
     track_objects,
 )
 from tools.media import read_video, video_size
@@ -139,7 +140,7 @@ def judge_frames(
         reason = f"only {count} frames: too few to measure motion"
         return _unclear_verdict(reason, base, started,
                                 adherence=adherence_for(plan, None, fps, size, count, reason))
-    cuts = find_cuts(frames[:, ::4, ::4])
+    cuts = find_cuts(_quarter(frames))
     if cuts:
         return _judge_shots(frames, fps, plan, max_side, scale, cuts, base, started)
     shot = _judge_shot(frames, fps, plan, max_side, scale, base, plan)
@@ -199,7 +200,8 @@ def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side:
     # rendition of the scene (`track_bodies`) do; None when the whole image changes.
     adhering = None if tracking.busy_frames > 0.3 * count else [
         t for t in tracking.tracks if is_moving(t, diagonal, tracking.min_area)]
-    adherence = adherence_for(adhere_to, adhering, fps, size, count, reason)
+    adherence = adherence_for(adhere_to, adhering, fps, size, count, reason,
+                              still=lambda: still_picture(frames, tracking, scale))
     if reason:
         data["unreliable_reason"] = reason
         return Shot([frozen_video(plan, tracking.frame_change)] if not moving else [], None,
@@ -211,11 +213,23 @@ def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side:
     whole = account_motions(motions, tracking, plan, diagonal, surfaces)
     data["account"] = whole.as_dict()
     extras = () if busy else tuple(t for t in bodies if t not in moving
-                                   and len(t.detections) >= MIN_FRAMES and body_like(t, diagonal,
-                                                                                 ranging=False))
+                                   and len(t.detections) >= MIN_FRAMES
+                                   and not is_speck(t, tracking.min_area)
+                                   and body_like(t, diagonal, ranging=False))
     scene = Scene(tracking, motions, plan, fps, size, count, data, whole, surfaces, extras)
     wanted = [r for r in CHECKS if r != "trajectory" or has_reference(plan)]
     return Shot([CHECKS[rule_id](scene) for rule_id in wanted], whole.coverage, adherence)
+
+
+def _quarter(frames: np.ndarray) -> np.ndarray:
+    """Frames at a quarter of their size, each pixel the mean of its 4x4 block: sensor noise
+    averages away, so a cut out of a noisy, shaken shot stands out against the next one
+    (every fourth pixel alone keeps the noise whole)."""
+    import cv2
+
+    height, width = frames.shape[1:3]
+    size = (max(1, width // 4), max(1, height // 4))
+    return np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames])
 
 
 def split_switches(tracks: list[Track], next_id: int) -> list[Track]:
@@ -392,7 +406,24 @@ def steady(track: Track, count: int, factor: float = 1.0) -> bool:
     dets = track.detections
     span = dets[-1].frame - dets[0].frame + 1
     long_enough = span >= max(MIN_FRAMES + 2, 0.15 * count)
-    return len(dets) >= 0.8 * span and long_enough and steady_look(track, factor)
+    return (len(dets) >= 0.8 * span and long_enough
+            and (steady_look(track, factor) or smooth_path(track)))
+
+
+def smooth_path(track: Track) -> bool:
+    """Whether a track runs along one smooth path far beyond its own size: from frame to
+    frame its velocity changes by a fraction of itself (bounces aside). Regions taking
+    turns hop back and forth, each hop as long as the steps; a thrown body's blob may
+    flicker in size through compression, or swell as it passes a leaf, but its path does
+    not. (What makes the path is the body's motion, which is what the rules measure.)"""
+    frames, xs, ys = track.arrays()
+    if len(xs) < 6 or max(float(np.ptp(xs)), float(np.ptp(ys))) < 4.0 * track.radius:
+        return False
+    span = np.maximum(np.diff(frames), 1.0)
+    vx, vy = np.diff(xs) / span, np.diff(ys) / span
+    speed = float(np.median(np.hypot(vx, vy)))
+    turn = float(np.median(np.hypot(np.diff(vx), np.diff(vy))))
+    return speed >= 1.0 and turn <= 0.3 * speed
 
 
 def steady_look(track: Track, factor: float = 1.0) -> bool:

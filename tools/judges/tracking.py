@@ -122,7 +122,7 @@ def background_median(small: np.ndarray, max_samples: int = 48) -> np.ndarray:
 
 
 def without_resting_bodies(small: np.ndarray, background: np.ndarray,
-                           min_area: int = 10) -> np.ndarray:
+                           min_area: int = 10, valid: np.ndarray | None = None) -> np.ndarray:
     """The background with the scenery restored where a body rests for most of the clip.
 
     A ball that comes to rest early sits still for most frames, so the median takes it for
@@ -136,11 +136,22 @@ def without_resting_bodies(small: np.ndarray, background: np.ndarray,
     smaller, as where H.264 and shake change both views of a textured wall, the median
     stays: measured against ball-free renders of calibration clips, picking a view there
     made the background worse than the median.
+
+    On a panning camera's canvas (`valid`: which canvas pixels each frame shows) a body
+    resting in view for the clip's second half is as much scenery to the median as on a
+    still camera; each quarter's view is then its median over the frames that show each
+    pixel, and only spots both quarters show are compared.
     """
     quarter = max(1, len(small) // 4)
-    early = background_median(small[:quarter], 16)
-    late = background_median(small[-quarter:], 16)
-    changed = difference(early, late) > 2.0 * MIN_THRESHOLD
+    if valid is None:
+        early = background_median(small[:quarter], 16)
+        late = background_median(small[-quarter:], 16)
+        both = np.ones(small.shape[1:3], dtype=bool)
+    else:
+        early, early_seen = masked_median(small[:quarter], valid[:quarter], 16, 3)
+        late, late_seen = masked_median(small[-quarter:], valid[-quarter:], 16, 3)
+        both = early_seen & late_seen
+    changed = (difference(early, late) > 2.0 * MIN_THRESHOLD) & both
     labels, _ = ndimage.label(ndimage.binary_dilation(changed, iterations=2))
     out = background.copy()
     for index, box in enumerate(ndimage.find_objects(labels), start=1):
@@ -151,7 +162,7 @@ def without_resting_bodies(small: np.ndarray, background: np.ndarray,
                   slice(max(box[1].start - 3, 0), box[1].stop + 3))
         spot = labels[window] == index
         size = int(spot.sum())
-        if size < min_area or size > 0.25 * changed.size:
+        if size < min_area or size > 0.25 * changed.size or not both[window].all():
             continue
         views = [early[window], late[window]]
         steps = [_edge_step(view, changed[window] & spot) for view in views]
@@ -432,11 +443,20 @@ def _stitchable(a: Track, b: Track, max_gap: int) -> bool:
     return same_look(a.last, b.first)
 
 
+def is_speck(track: Track, min_area: float, times: float = 2.5) -> bool:
+    """Whether a track is a speck: a blob hardly bigger than the smallest the masks keep
+    (`min_area`, in the detections' pixels; under `times` that). It comes and goes as its
+    few pixels cross the threshold, so where it starts or ends says nothing of a body
+    appearing or vanishing."""
+    return track.radius**2 * math.pi < times * min_area
+
+
 def _far_specks(a: Track, b: Track, min_area: float) -> bool:
-    """Whether two tracks are specks too far apart to be one (see `stitch_tracks`)."""
-    small = max(a.radius, b.radius) ** 2 * math.pi < 4.0 * min_area
+    """Whether two tracks are specks too far apart to be one (see `stitch_tracks`): among
+    look-alike specks the match is loose, so up to 4x the smallest blob counts."""
     gap = math.hypot(b.first.x - a.last.x, b.first.y - a.last.y)
-    return small and gap > 3.0 * max(a.radius, b.radius)
+    return is_speck(a, min_area, 4.0) and is_speck(b, min_area, 4.0) and gap > 3.0 * max(
+        a.radius, b.radius)
 
 
 def same_look(a: Detection, b: Detection) -> bool:
@@ -586,6 +606,7 @@ def track_objects(
         small, valid = warp(small, path)
         background, seen = masked_median(small, valid)
         valid &= seen
+        background = without_resting_bodies(small, background, min_area, valid)
         threshold = noise_threshold(small, background, valid=valid)
         shifts = np.zeros((len(small), 2))
     else:

@@ -8,6 +8,7 @@ import numpy as np
 
 from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
 from tools.judges.checks.gravity import expected_accel
+from tools.judges.checks.permanence import teleports
 from tools.schema import RuleVerdict
 
 # One misplaced detection makes two reversals (out and back); shuffled frames make many.
@@ -153,15 +154,22 @@ def _smooth_flights(scene: Scene) -> dict[int, list[tuple[float, float]]]:
 
 
 def check_continuity(scene: Scene) -> RuleVerdict:
-    """Continuity: no step far larger than the steps around it, no back-and-forth bursts."""
+    """Continuity: no step far larger than the steps around it, no back-and-forth bursts.
+
+    A jump too long for the tracker to link shows as one track ending and an alike one
+    starting elsewhere at once (`teleports`): the same break in the body's path.
+    """
     jumps: list[dict[str, Any]] = [j for m in scene.motions for j in m.jumps]
+    jumps += teleports(scene)
     scene.data["jumps"] = jumps
     if jumps:
         j = max(jumps, key=lambda item: item["ratio"])
+        again = (f" (seen again as object {int(j['seen_again_as'])})"
+                 if "seen_again_as" in j else "")
         evidence = (
             f"object {int(j['track'])} jumps {j['distance_px']:.0f} px between {j['t0']:.2f} s "
-            f"and {j['t1']:.2f} s, {j['ratio']:.1f}x its usual {j['usual_px_per_frame']:.1f} px "
-            "per frame"
+            f"and {j['t1']:.2f} s{again}, {j['ratio']:.1f}x its usual "
+            f"{j['usual_px_per_frame']:.1f} px per frame"
         )
         conf = min(0.95, 0.6 + 0.03 * j["ratio"])
         return verdict("continuity", "violated", conf, evidence, (j["t0"], j["t1"]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -9,7 +11,7 @@ import numpy as np
 from tools.judges.agents import Sightings, ending, origin, twin
 from tools.judges.checks.base import Scene, rnd, verdict
 from tools.judges.checks.rigidity import swaps
-from tools.judges.tracking import Track, Tracking, presence_change
+from tools.judges.tracking import Detection, Track, Tracking, colour_distance, presence_change
 from tools.schema import RuleVerdict
 
 
@@ -48,16 +50,30 @@ def track_ends(
     return found
 
 
-def check_permanence(scene: Scene) -> RuleVerdict:
-    """Permanence: a moving object that stops being seen inside the frame must still be there,
-    one that starts being seen must have come from somewhere, and none turns into two.
+@dataclass(frozen=True)
+class End:
+    """A track that starts or stops being seen inside the frame with nothing to explain it."""
+
+    track: Track
+    kind: str  # "vanishes" or "appears"
+    detection: Detection
+    change: float  # how abruptly its pixels changed (presence_change); 0 when excused
+    because: str | None = None  # what explains it, if anything
+
+
+def track_ends_explained(
+    scene: Scene,
+) -> tuple[list[End], list[dict[str, Any]], list[tuple[Track, Track]]]:
+    """Track ends inside the frame, each with what explains it (if anything); the explained
+    ones again as the verdict shows them; and the tracks that split off a copy of another
+    (with it). Unexplained ends whose pixels do not change abruptly are left out.
 
     An object that comes to rest merges into the median background, so a track end alone is
     not a vanishing: the pixels where it was must change abruptly too. A body let go by a
     hand, or coming out from behind something, is not appearing; one caught or going behind
     something is not vanishing (see `tools.judges.agents`).
     """
-    count, events, excused = scene.count, [], []
+    count, ends, excused = scene.count, [], []
     seen = Sightings(scene.tracking.tracks)
     swapped = {(k, int(e[k])) for e in swaps(scene) for k in ("track", "into")}
     tracks = [m.track for m in scene.motions] + list(scene.extras)
@@ -67,7 +83,7 @@ def check_permanence(scene: Scene) -> RuleVerdict:
                                              scene.tracking):
             det = track.detections[index]
             if kind == "appears" and twins[track.id] is not None:
-                continue  # a copy splitting off: reported below
+                continue  # a copy splitting off: reported on its own
             if (("into", track.id) if kind == "appears" else ("track", track.id)) in swapped:
                 continue  # one body turning into another where it was: rigidity says so
             why = origin(track, seen) if kind == "appears" else ending(track, seen)
@@ -79,6 +95,7 @@ def check_permanence(scene: Scene) -> RuleVerdict:
             if why is not None:
                 excused.append({"track": track.id, "kind": kind, "t": rnd(frame / scene.fps),
                                 "because": why})
+                ends.append(End(track, kind, det, 0.0, why))
                 continue
             if kind == "vanishes":
                 a, b = frame, min(count - 1, frame + 2)
@@ -86,12 +103,84 @@ def check_permanence(scene: Scene) -> RuleVerdict:
                 a, b = max(0, frame - 2), frame
             change = presence_change(scene.tracking, det.bbox, a, b)
             if change > 0.5:
-                events.append(_event(track.id, kind, frame / scene.fps, det.x, det.y, change))
-        parent = twins[track.id]
-        if parent is not None:
-            first = track.first
-            events.append(_event(track.id, f"splits off object {parent.id}",
-                                 first.frame / scene.fps, first.x, first.y, 1.0))
+                ends.append(End(track, kind, det, change))
+    copies = [(t, parent) for t in tracks if (parent := twins[t.id]) is not None]
+    return ends, excused, copies
+
+
+def teleports(scene: Scene, ends: list[End] | None = None) -> list[dict[str, Any]]:
+    """Bodies that vanish at one place and, within a few frames, a body of their size and
+    look appears at another, out of reach of their motion: one body that jumped.
+
+    The tracker will not link a step that long, so a teleport reads as two track ends; both
+    together are a break in the body's path (continuity), not a body gone and another from
+    nowhere. Each end pairs at most once, nearest first.
+    """
+    ends = track_ends_explained(scene)[0] if ends is None else ends
+    slack = max(2, round(0.1 * scene.fps))
+    diagonal = float(np.hypot(*scene.size))
+    gone = [e for e in ends if e.kind == "vanishes"]
+    new = [e for e in ends if e.kind == "appears"]
+    pairs = []
+    for a in gone:
+        for b in new:
+            gap = b.detection.frame - a.detection.frame
+            # One unexplained end is enough: a blurred frame smears a jump into one long
+            # blob, and the body leaving it afterwards reads as separating from it.
+            if (b.track.id == a.track.id or not 1 <= gap <= slack
+                    or (a.because is not None and b.because is not None)):
+                continue
+            size = abs(np.log(max(b.track.radius, 1.0) / max(a.track.radius, 1.0)))
+            if size > np.log(1.5) or colour_distance(a.detection.look, b.detection.look) > 0.3:
+                continue
+            ax, ay, speed = _last_motion(a.track)
+            distance = float(np.hypot(b.detection.x - ax, b.detection.y - ay))
+            reach = speed * gap + max(2.0 * a.track.radius, 0.04 * diagonal)
+            if distance > reach:
+                pairs.append((distance, a, b, speed))
+    found: list[dict[str, Any]] = []
+    used: set[int] = set()
+    for distance, a, b, speed in sorted(pairs, key=lambda p: p[0]):
+        if id(a) in used or id(b) in used:
+            continue
+        used.update((id(a), id(b)))
+        span = b.detection.frame - a.detection.frame
+        usual = max(speed, 1.0)
+        found.append({
+            "track": a.track.id,
+            "seen_again_as": b.track.id,
+            "t0": rnd(a.detection.frame / scene.fps),
+            "t1": rnd(b.detection.frame / scene.fps),
+            "distance_px": rnd(distance),
+            "usual_px_per_frame": rnd(usual),
+            "ratio": rnd(distance / (usual * span)),
+        })
+    return found
+
+
+def _last_motion(track: Track) -> tuple[float, float, float]:
+    """Where a track was last seen and its median pace (px per frame) over its last steps."""
+    dets = track.detections[-6:]
+    steps = [np.hypot(q.x - p.x, q.y - p.y) / max(q.frame - p.frame, 1)
+             for p, q in itertools.pairwise(dets)]
+    return track.last.x, track.last.y, float(np.median(steps)) if steps else 0.0
+
+
+def check_permanence(scene: Scene) -> RuleVerdict:
+    """Permanence: a moving object that stops being seen inside the frame must still be there,
+    one that starts being seen must have come from somewhere, and none turns into two. A
+    body seen again elsewhere at once jumped (`teleports`, continuity's business)."""
+    ends, excused, copies = track_ends_explained(scene)
+    jumped = {(j[k], kind) for j in teleports(scene, ends)
+              for k, kind in (("track", "vanishes"), ("seen_again_as", "appears"))}
+    events = [_event(e.track.id, e.kind, e.detection.frame / scene.fps, e.detection.x,
+                     e.detection.y, e.change)
+              for e in ends if e.because is None and (e.track.id, e.kind) not in jumped]
+    excused = [e for e in excused if (e["track"], e["kind"]) not in jumped]
+    for track, parent in copies:
+        first = track.first
+        events.append(_event(track.id, f"splits off object {parent.id}",
+                             first.frame / scene.fps, first.x, first.y, 1.0))
     scene.data["permanence_events"] = events
     scene.data["permanence_excused"] = excused
     if events:
