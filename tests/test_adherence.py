@@ -237,3 +237,33 @@ def test_the_still_picture_is_what_stays_put():
     bodies, still = observe(frames, FPS)
     assert len(bodies) == 1 and still is not None
     assert np.abs(still.picture.astype(int) - np.array(WALL)).max() <= 1
+
+
+def test_the_kinematics_judge_looks_for_subjects_that_stay_put_in_the_video():
+    """The judge a run uses, not only the calibration, checks the still picture: without the
+    stack the prompt names, the video does not show the prompt."""
+    from tools.judges.kinematics import judge_frames
+    from tools.schema import RunRequest
+    from tools.studio.planner import StudioPlanner
+    from tools.studio.render import Renderer
+    from tools.studio.simulate import simulate_spec
+
+    plan = StudioPlanner().plan(RunRequest(
+        prompt="a basketball is thrown at a stack of five wooden blocks", duration_s=2.0,
+        width=SIZE[0], height=SIZE[1]))
+    assert plan.scene is not None
+    sim = simulate_spec(plan.scene)
+    renderer = Renderer(sim.world, *SIZE)
+
+    def video(keep_stack: bool) -> np.ndarray:
+        return np.stack([renderer.frame({k: p for k, p in sim.poses_at(i / FPS).items()
+                                         if keep_stack or k == "basketball"})
+                         for i in range(2 * FPS)])
+
+    def subjects(frames: np.ndarray) -> RuleVerdict:
+        verdict = judge_frames(frames, FPS, plan)
+        return next(c for c in verdict.adherence_checks if c.id == "adherence.subjects")
+
+    found = subjects(video(True))
+    assert found.status == "followed" and "block: found" in found.evidence
+    assert subjects(video(False)).status == "violated"

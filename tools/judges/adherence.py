@@ -574,12 +574,13 @@ def adherence_score(checks: Sequence[RuleVerdict]) -> float:
 def judge_adherence(scene: SceneSpec, bodies: Sequence[TrackedBody] | None,
                     frame_size: tuple[int, int], fps: float, duration_s: float,
                     tracker: Tracker, reason: str | None = None,
-                    still: Still | None = None) -> Adherence:
+                    still: StillSource = None) -> Adherence:
     """The video's bodies against the scene's reference (module docstring).
 
     `bodies` None means the video's bodies could not be tracked (`reason` says why): every
-    measured check is unclear then. `still`, the video's still picture, is where the
-    subjects that stay put are looked for (None: they are not).
+    measured check is unclear then. `still`, the video's still picture (or what makes it,
+    called only when the scene has subjects that stay put), is where those are looked for
+    (None: they are not).
     """
     if bodies is None:
         checks = [_verdict(c, "unclear", 0.1, reason or "the video could not be tracked")
@@ -703,6 +704,10 @@ class Still:
     px: float = 1.0
 
 
+# The still picture, or what makes it on demand.
+StillSource = Still | Callable[[], Still | None] | None
+
+
 @dataclass(frozen=True)
 class RestingSubject:
     """A subject the prompt names that the scene leaves where it is (it never moves further
@@ -789,12 +794,17 @@ def moves_like(body: TrackedBody, subject: RestingSubject, scenery: np.ndarray,
 
 
 def absent_subjects(seen: Signature, expected: Expected, resting: Resting,
-                    still: Still | None) -> tuple[list[str], str] | None:
+                    source: StillSource) -> tuple[list[str], str] | None:
     """The resting subjects neither the still picture nor a moving body shows, and words on
     what was looked for; None when nothing can be looked for (no still picture, no resting
-    subject the scene shows apart, or no moving body to tell the video's scale by)."""
+    subject the scene shows apart, or no moving body to tell the video's scale by). The
+    picture is made only here, when there is something to look for: a median over the
+    frames at full resolution is the dearest part of adherence."""
     pairs = match_bodies(seen.bodies, expected.ideal.bodies)
-    if still is None or not resting.subjects or not pairs:
+    if source is None or not resting.subjects or not pairs:
+        return None
+    still = source() if callable(source) else source
+    if still is None:
         return None
     # The scene camera's scale in the video, from the bodies both show.
     scale = float(np.median([s.radius / max(e.radius, 0.5) for s, e in pairs]))

@@ -11,7 +11,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tools.judges.adherence import Adherence, Still, TrackedBody, judge_adherence
+from tools.judges.adherence import (
+    Adherence,
+    Still,
+    StillSource,
+    TrackedBody,
+    judge_adherence,
+)
 from tools.judges.tracking import Track, Tracking, is_moving, track_objects
 from tools.schema import ShotPlan
 
@@ -55,10 +61,11 @@ def still_picture(frames: np.ndarray, tracking: Tracking, scale: float = 1.0,
 
 def adherence_for(plan: ShotPlan | None, moving: Sequence[Track] | None, fps: float,
                   size: tuple[int, int], frames: int, reason: str | None = None,
-                  still: Still | None = None) -> Adherence | None:
+                  still: StillSource = None) -> Adherence | None:
     """The kinematics judge's adherence: None without a scene to adhere to; `moving` None when
     the tracks cannot be trusted at all (`reason` says why); `still` the video's still
-    picture (`still_picture`), where subjects that stay put are looked for."""
+    picture (`still_picture`), or what makes it when needed, where subjects that stay put
+    are looked for."""
     if plan is None or plan.scene is None:
         return None
     bodies = None if moving is None else bodies_from_tracks(moving, fps)
