@@ -328,8 +328,9 @@ def _aloft(body: Body, height: float, physics: Physics) -> bool:
     return height > max(2.0 * body.radius, 10.0, 3.0 * tolerance(body, physics.diagonal))
 
 
-def classify_rest(s: Stretch, physics: Physics) -> Piece:
-    """A flat stretch: resting or rolling on a support, or hovering with nothing under it."""
+def classify_rest(s: Stretch, physics: Physics, on_support: bool = False) -> Piece:
+    """A flat stretch: resting or rolling on a support, or hovering with nothing under it
+    (`on_support`: it is known to be on one)."""
     body, t0, t1 = s.body, float(s.t[0]), float(s.t[-1])
     middle = (s.start + s.stop) // 2
     travel = float(np.ptp(s.x))
@@ -344,7 +345,8 @@ def classify_rest(s: Stretch, physics: Physics) -> Piece:
     # cut that stretch into pieces.
     level = max(1.5, 0.3 * body.radius)
     from_start = s.start == 0 or float(np.ptp(body.y[: s.stop])) <= level
-    if (from_start or physics.weightless or not _held_by_nothing(s, physics, middle)
+    if (from_start or on_support or physics.weightless
+            or not _held_by_nothing(s, physics, middle)
             or not _aloft(body, height, physics)):
         return Piece(body.track, kind, t0, t1, _numbers(travel_px=travel))
     return Piece(body.track, "hover", t0, t1,
@@ -380,6 +382,8 @@ def _along_support(s: Stretch, physics: Physics, drop: float) -> bool:
     measured from that bobbing says anything of a fall."""
     if drop > max(1.5, 0.3 * s.body.radius):
         return False
+    if s.after_rest:
+        return True  # still at the level it rested at: on the same support, near its edge
     held = [_supported(s, physics, k) for k in range(s.start, s.stop)]
     return sum(held) >= 0.6 * len(held)
 
@@ -433,7 +437,7 @@ def classify_motion(s: Stretch, physics: Physics, gravity: float | None) -> Piec
     if not physics.weightless and _settling(s):
         return Piece(body.track, "contact", t0, t1, facts)
     if not physics.weightless and _along_support(s, physics, drop):
-        return classify_rest(s, physics)
+        return classify_rest(s, physics, on_support=True)
     if s.after_rest and not physics.weightless:
         onset = leaves_support(s, gravity, tolerance(body, physics.diagonal))
         if onset is not None:

@@ -179,7 +179,7 @@ def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side:
         moving = [t for t in moving
                   if steady(t, count, tracking.factor) and not scenery(tracking, t)]
     elif len(moving) > 1:
-        moving = [t for t in moving if steady_look(t, tracking.factor)]
+        moving = [t for t in moving if steady_look(t, tracking.factor) or smooth_path(t)]
     data |= _tracking_measurements(tracking, moving, fps)
     data["movers_ignored"] = len(movers) - len(moving) - len(agents)
     data["agents"] = [t.id for t in agents]
