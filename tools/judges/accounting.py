@@ -343,8 +343,7 @@ def classify_rest(s: Stretch, physics: Physics, on_support: bool = False) -> Pie
     # top); one that was flying and then goes level is held up by nothing anyone can see.
     # Level means within the blob's bobbing of one height all along, however the bobbing
     # cut that stretch into pieces.
-    level = max(1.5, 0.3 * body.radius)
-    from_start = s.start == 0 or float(np.ptp(body.y[: s.stop])) <= level
+    from_start = s.start == 0 or float(np.ptp(body.y[: s.stop])) <= _bobbing(body)
     if (from_start or on_support or physics.weightless
             or not _held_by_nothing(s, physics, middle)
             or not _aloft(body, height, physics)):
@@ -375,12 +374,18 @@ def _settling(s: Stretch) -> bool:
     return lowest - float(np.min(s.y)) <= max(2.0 * s.body.radius, 10.0)
 
 
+def _bobbing(body: Body) -> float:
+    """How far (px) a body's blob bobs up and down while the body stays on one support: a
+    fraction of its radius, as the surface's edge and its shadow come and go."""
+    return max(1.5, 0.3 * body.radius)
+
+
 def _along_support(s: Stretch, physics: Physics, drop: float) -> bool:
-    """A body that stays within a fraction of its radius of one height with a surface under
-    it for most of a stretch is rolling or sliding on it: its blob bobs as the surface's
-    edge and its shadow come and go (more so through compression), and no acceleration
-    measured from that bobbing says anything of a fall."""
-    if drop > max(1.5, 0.3 * s.body.radius):
+    """A body that stays within its blob's bobbing of one height with a surface under it
+    for most of a stretch is rolling or sliding on it: the blob bobs as the surface's edge
+    and its shadow come and go (more so through compression), and no acceleration measured
+    from that bobbing says anything of a fall."""
+    if drop > _bobbing(s.body):
         return False
     if s.after_rest:
         return True  # still at the level it rested at: on the same support, near its edge

@@ -6,8 +6,9 @@ A check is a pure function `check(scene) -> RuleVerdict` that may add its own nu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -16,6 +17,8 @@ from tools.judges.motion import SegmentFit
 from tools.judges.surfaces import SurfaceFinder
 from tools.judges.tracking import Track, Tracking
 from tools.schema import RuleStatus, RuleVerdict, ShotPlan
+
+_T = TypeVar("_T")
 
 RULE_TEXT = {
     "gravity": "Airborne objects accelerate downward at one common, constant rate.",
@@ -66,10 +69,20 @@ class Scene:
     surfaces: SurfaceFinder | None = None  # what the scenery holds under and around bodies
     extras: tuple[Track, ...] = ()  # bodies too still to time, that still may not come from
     # nowhere or split off another (checked by `permanence` only)
+    # What one check works out and another needs too (see `shared`); not part of the verdict.
+    _shared: dict[str, Any] = field(default_factory=dict, init=False, compare=False,
+                                    repr=False)
 
     @property
     def duration(self) -> float:
         return self.count / self.fps
+
+    def shared(self, key: str, make: Callable[[], _T]) -> _T:
+        """`make()`, worked out once per scene: several rules read the same findings (track
+        ends, teleports, swaps), and each would otherwise redo them."""
+        if key not in self._shared:
+            self._shared[key] = make()
+        return self._shared[key]  # type: ignore[no-any-return]
 
 
 def verdict(

@@ -52,7 +52,7 @@ def track_ends(
 
 @dataclass(frozen=True)
 class End:
-    """A track that starts or stops being seen inside the frame with nothing to explain it."""
+    """A track that starts or stops being seen inside the frame, and what explains it."""
 
     track: Track
     kind: str  # "vanishes" or "appears"
@@ -61,19 +61,21 @@ class End:
     because: str | None = None  # what explains it, if anything
 
 
-def track_ends_explained(
-    scene: Scene,
-) -> tuple[list[End], list[dict[str, Any]], list[tuple[Track, Track]]]:
-    """Track ends inside the frame, each with what explains it (if anything); the explained
-    ones again as the verdict shows them; and the tracks that split off a copy of another
-    (with it). Unexplained ends whose pixels do not change abruptly are left out.
+def track_ends_explained(scene: Scene) -> tuple[list[End], list[tuple[Track, Track]]]:
+    """Track ends inside the frame, each with what explains it (if anything), and the tracks
+    that split off a copy of another (with it). Unexplained ends whose pixels do not change
+    abruptly are left out. Worked out once per scene (`continuity` reads them too).
 
     An object that comes to rest merges into the median background, so a track end alone is
     not a vanishing: the pixels where it was must change abruptly too. A body let go by a
     hand, or coming out from behind something, is not appearing; one caught or going behind
     something is not vanishing (see `tools.judges.agents`).
     """
-    count, ends, excused = scene.count, [], []
+    return scene.shared("track_ends", lambda: _track_ends_explained(scene))
+
+
+def _track_ends_explained(scene: Scene) -> tuple[list[End], list[tuple[Track, Track]]]:
+    count, ends = scene.count, []
     seen = Sightings(scene.tracking.tracks)
     swapped = {(k, int(e[k])) for e in swaps(scene) for k in ("track", "into")}
     tracks = [m.track for m in scene.motions] + list(scene.extras)
@@ -93,8 +95,6 @@ def track_ends_explained(
                     and in_scenery(scene.tracking, det, track.radius)):
                 why = "merged into the scenery where it stands"
             if why is not None:
-                excused.append({"track": track.id, "kind": kind, "t": rnd(frame / scene.fps),
-                                "because": why})
                 ends.append(End(track, kind, det, 0.0, why))
                 continue
             if kind == "vanishes":
@@ -105,18 +105,22 @@ def track_ends_explained(
             if change > 0.5:
                 ends.append(End(track, kind, det, change))
     copies = [(t, parent) for t in tracks if (parent := twins[t.id]) is not None]
-    return ends, excused, copies
+    return ends, copies
 
 
-def teleports(scene: Scene, ends: list[End] | None = None) -> list[dict[str, Any]]:
+def teleports(scene: Scene) -> list[dict[str, Any]]:
     """Bodies that vanish at one place and, within a few frames, a body of their size and
     look appears at another, out of reach of their motion: one body that jumped.
 
     The tracker will not link a step that long, so a teleport reads as two track ends; both
     together are a break in the body's path (continuity), not a body gone and another from
-    nowhere. Each end pairs at most once, nearest first.
+    nowhere. Each end pairs at most once, nearest first. Worked out once per scene.
     """
-    ends = track_ends_explained(scene)[0] if ends is None else ends
+    return scene.shared("teleports", lambda: _teleports(scene))
+
+
+def _teleports(scene: Scene) -> list[dict[str, Any]]:
+    ends = track_ends_explained(scene)[0]
     slack = max(2, round(0.1 * scene.fps))
     diagonal = float(np.hypot(*scene.size))
     gone = [e for e in ends if e.kind == "vanishes"]
@@ -170,13 +174,14 @@ def check_permanence(scene: Scene) -> RuleVerdict:
     """Permanence: a moving object that stops being seen inside the frame must still be there,
     one that starts being seen must have come from somewhere, and none turns into two. A
     body seen again elsewhere at once jumped (`teleports`, continuity's business)."""
-    ends, excused, copies = track_ends_explained(scene)
-    jumped = {(j[k], kind) for j in teleports(scene, ends)
+    ends, copies = track_ends_explained(scene)
+    jumped = {(j[k], kind) for j in teleports(scene)
               for k, kind in (("track", "vanishes"), ("seen_again_as", "appears"))}
+    ends = [e for e in ends if (e.track.id, e.kind) not in jumped]
     events = [_event(e.track.id, e.kind, e.detection.frame / scene.fps, e.detection.x,
-                     e.detection.y, e.change)
-              for e in ends if e.because is None and (e.track.id, e.kind) not in jumped]
-    excused = [e for e in excused if (e["track"], e["kind"]) not in jumped]
+                     e.detection.y, e.change) for e in ends if e.because is None]
+    excused = [{"track": e.track.id, "kind": e.kind, "t": rnd(e.detection.frame / scene.fps),
+                "because": e.because} for e in ends if e.because is not None]
     for track, parent in copies:
         first = track.first
         events.append(_event(track.id, f"splits off object {parent.id}",

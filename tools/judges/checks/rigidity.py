@@ -134,7 +134,12 @@ def _elongation(det: Detection) -> float:
 def swaps(scene: Scene) -> list[dict[str, float]]:
     """Bodies replaced by another where they were going: a track ends in open view and,
     within a few frames, one that does not look like it (tracking would have joined the two
-    otherwise: about another size or colour) starts at its predicted place."""
+    otherwise: about another size or colour) starts at its predicted place. Worked out once
+    per scene (`permanence` reads them too)."""
+    return scene.shared("swaps", lambda: _swaps(scene))
+
+
+def _swaps(scene: Scene) -> list[dict[str, float]]:
     found = []
     motions = scene.motions
     for a in motions:
