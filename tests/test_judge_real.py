@@ -3,12 +3,18 @@ the failures generators make (morphing, copies, bodies from nowhere, hovering)."
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from evals.calibration_clips import FPS, ClipSpec, render_clip
+from tests.synthetic_clips import ball_ys, bouncing_heights, render
 from tools.judges.camera import find_cuts
+from tools.judges.checks.continuity import handed_off
+from tools.judges.checks.motion_present import stalls
 from tools.judges.kinematics import judge_frames
+from tools.judges.tracking import Detection, Track
 from tools.schema import ShotPlan
 
 
@@ -240,3 +246,83 @@ def test_a_small_white_ball_split_into_two_flickering_tracks_on_a_pan_is_still_m
                     balls=1, noise=2.0, crf=28, texture=True, environment="underwater",
                     nuisance="pan")
     assert _status(_judge(spec), "gravity") == "violated"
+
+
+def _ball_and_pieces(piece_xs: list[float], appear: int = 40) -> np.ndarray:
+    """A ball bouncing on the left of the floor and blue pieces that turn up at rest on it
+    at frame `appear`, each at one of `piece_xs`, and stay to the end."""
+    t = np.arange(72) / 24
+    heights = bouncing_heights(t, 150, 900, 0.7)
+    pieces = []
+    for x in piece_xs:
+        px = np.full(len(t), np.nan)
+        px[appear:] = x
+        pieces.append((px, np.full(len(t), 204 - 6.0), (40, 110, 210)))
+    return render(60 + 20 * t, ball_ys(heights, 204, 10), others=pieces, floor_y=204,
+                  kind="gradient")
+
+
+def test_pieces_turning_up_at_rest_where_nothing_moved_break_permanence():
+    verdict = judge_frames(_ball_and_pieces([300.0, 360.0]), 24)
+    permanence = next(r for r in verdict.rules if r.id == "permanence")
+    assert permanence.status == "violated", permanence.evidence
+    assert "appears where nothing moved" in permanence.evidence
+    assert permanence.span == pytest.approx((40 / 24, 40 / 24), abs=0.05)
+
+
+def test_a_piece_turning_up_beside_a_moving_body_is_not_from_nothing():
+    # The ball has just rolled past x 65 (it is at 93 px at frame 40): the piece could have
+    # come off it.
+    verdict = judge_frames(_ball_and_pieces([65.0]), 24)
+    permanence = next(r for r in verdict.rules if r.id == "permanence")
+    assert permanence.status == "followed", permanence.evidence
+    assert not any("nothing moved" in e["kind"]
+                   for e in verdict.measurements["permanence_events"])
+
+
+def _piece(frame: int, x: float, y: float, colour=(120, 120, 125), area: float = 150.0):
+    r = (area / np.pi) ** 0.5
+    return Detection(frame, x, y, area, (x - r, y - r, x + r, y + r), colour, False)
+
+
+def _shards_scene(others: list[Track]):
+    hopping = Track(0, [_piece(f, 100.0, 100.0) for f in range(5)] + [_piece(5, 200.0, 100.0)])
+    motion = SimpleNamespace(track=hopping, radius=hopping.radius)
+    scene = SimpleNamespace(tracking=SimpleNamespace(tracks=[hopping, *others]), fps=8.0)
+    return scene, motion
+
+
+def test_a_track_handed_between_look_alike_shards_has_not_jumped():
+    still_there = Track(1, [_piece(f, 103.0, 101.0, area=80.0) for f in range(5, 8)])
+    assert handed_off(*_shards_scene([still_there]), 4, 5)
+    # Nothing left where it was: the body itself went.
+    assert not handed_off(*_shards_scene([]), 4, 5)
+    # Something of another colour there is another body, not the one the track left.
+    red = Track(1, [_piece(f, 103.0, 101.0, colour=(200, 40, 40)) for f in range(5, 8)])
+    assert not handed_off(*_shards_scene([red]), 4, 5)
+    # Something alike already where it lands: the track hopped onto it.
+    waiting = Track(1, [_piece(f, 198.0, 99.0) for f in range(2, 5)])
+    assert handed_off(*_shards_scene([waiting]), 4, 5)
+
+
+def _path(xs: list[float]):
+    frames = np.arange(len(xs), dtype=float)
+    return SimpleNamespace(frames=frames, t=frames / 8.0, x=np.asarray(xs, dtype=float),
+                           y=np.full(len(xs), 50.0), radius=7.0)
+
+
+def test_a_freeze_mid_motion_is_a_stall_but_a_settling_piece_is_not():
+    moving = [0.0, 6.0, 12.0, 18.0, 18.0, 18.0, 18.0, 18.0, 30.0, 36.0, 42.0]
+    assert stalls(_path(moving))
+    # A shard lands, rests, and its blob flickers a pixel or two as it settles.
+    settling = [0.0, 14.0, 16.2, 16.2, 16.2, 16.2, 16.4, 18.1, 19.1, 19.7, 19.7, 19.7]
+    assert not stalls(_path(settling))
+
+
+def test_a_freeze_through_crf_34_among_clutter_is_found_as_repeated_frames():
+    # The codec smears the first repeated frame and the frozen ball's centre wanders by a
+    # pixel: the freeze is still the picture repeating while the ball was on its way.
+    spec = ClipSpec(violation="frozen_frames", scene="throw", seed=834870864, size=(320, 180),
+                    noise=2.0, crf=34, shake_px=2.0, environment="mars", nuisance="clutter")
+    motion = next(r for r in _judge(spec).rules if r.id == "motion_present")
+    assert motion.status == "violated" and "the same frame is repeated" in motion.evidence

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,8 @@ import numpy as np
 from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
 from tools.judges.checks.gravity import expected_accel
 from tools.judges.checks.permanence import teleports
+from tools.judges.checks.rigidity import CHROMA_CHANGE, chromaticity
+from tools.judges.tracking import Detection
 from tools.schema import RuleVerdict
 
 # One misplaced detection makes two reversals (out and back); shuffled frames make many.
@@ -105,7 +108,8 @@ def _out_of_order(scene: Scene) -> tuple[int, float, float, int] | None:
     events = sorted((t, m.track.id) for m in scene.motions if m.track.id not in swinging
                     for t in reversal_events(m, gravity)
                     if not any(abs(t - c) <= 1.5 / scene.fps for c in corners.get(m.track.id, []))
-                    and not any(a < t < b for a, b in smooth.get(m.track.id, [])))
+                    and not any(a < t < b for a, b in smooth.get(m.track.id, []))
+                    and not _handed_turn(scene, m, t))
     best = None
     for i, (start, _) in enumerate(events):
         burst = [e for e in events[i:] if e[0] - start <= 1.0]
@@ -153,13 +157,64 @@ def _smooth_flights(scene: Scene) -> dict[int, list[tuple[float, float]]]:
     return found
 
 
+def handed_off(scene: Scene, motion: TrackMotion, frame0: int, frame1: int) -> bool:
+    """Whether a track's step from its sighting in `frame0` to the one in `frame1` only
+    handed it from one body to another alike.
+
+    Among many look-alike pieces (the shards of a broken glass, a heap of pebbles) the
+    tracker can pass a track from one piece to the next, and back: its jumps and reversals
+    are the hand-offs'. The body never left: just after the step something alike is still
+    where it was, or just before it something alike was already where it lands. A body that
+    jumps, or frames shown out of order, leave its place empty and land it where nothing was.
+    """
+    by_frame = {d.frame: d for d in motion.track.detections}
+    start, end = by_frame.get(frame0), by_frame.get(frame1)
+    if start is None or end is None:
+        return False
+    own = {id(d) for d in motion.track.detections}
+    window = max(2, round(0.25 * scene.fps))
+    near = 1.5 * motion.radius
+    for track in scene.tracking.tracks:
+        for det in track.detections:
+            if id(det) in own:
+                continue
+            if (frame0 < det.frame <= frame1 + window and _alike(det, start, near)) or (
+                    frame0 - window <= det.frame < frame1 and _alike(det, end, near)):
+                return True
+    return False
+
+
+def _handed_jump(scene: Scene, motion: TrackMotion, jump: dict[str, Any]) -> bool:
+    return handed_off(scene, motion, round(jump["t0"] * scene.fps),
+                      round(jump["t1"] * scene.fps))
+
+
+def _handed_turn(scene: Scene, motion: TrackMotion, t: float) -> bool:
+    """Whether a reversal at time `t` comes from a hand-off in the step into or out of it."""
+    k = int(np.argmin(np.abs(motion.t - t)))
+    frames = [int(f) for f in motion.frames[max(0, k - 1) : k + 2]]
+    return any(handed_off(scene, motion, a, b) for a, b in itertools.pairwise(frames))
+
+
+def _alike(det: Detection, other: Detection, near: float) -> bool:
+    """Whether `det` sits within `near` px of `other` and could be the same piece: a small
+    piece's blob flickers in size, so up to a factor of 3, and glass glints, so only its hue
+    must match (within half the change `rigidity` calls another colour)."""
+    if np.hypot(det.x - other.x, det.y - other.y) > near:
+        return False
+    size = abs(np.log(max(det.area, 1.0) / max(other.area, 1.0)))
+    hue = float(np.hypot(*(chromaticity(det.look) - chromaticity(other.look))))
+    return bool(size <= np.log(3.0) and hue < 0.5 * CHROMA_CHANGE)
+
+
 def check_continuity(scene: Scene) -> RuleVerdict:
     """Continuity: no step far larger than the steps around it, no back-and-forth bursts.
 
     A jump too long for the tracker to link shows as one track ending and an alike one
     starting elsewhere at once (`teleports`): the same break in the body's path.
     """
-    jumps: list[dict[str, Any]] = [j for m in scene.motions for j in m.jumps]
+    jumps: list[dict[str, Any]] = [j for m in scene.motions for j in m.jumps
+                                   if not _handed_jump(scene, m, j)]
     jumps += teleports(scene)
     scene.data["jumps"] = jumps
     if jumps:

@@ -11,7 +11,14 @@ import numpy as np
 from tools.judges.agents import Sightings, ending, origin, twin
 from tools.judges.checks.base import Scene, rnd, verdict
 from tools.judges.checks.rigidity import swaps
-from tools.judges.tracking import Detection, Track, Tracking, colour_distance, presence_change
+from tools.judges.tracking import (
+    Detection,
+    Track,
+    Tracking,
+    colour_distance,
+    is_moving,
+    presence_change,
+)
 from tools.schema import RuleVerdict
 
 
@@ -170,6 +177,67 @@ def _last_motion(track: Track) -> tuple[float, float, float]:
     return track.last.x, track.last.y, float(np.median(steps)) if steps else 0.0
 
 
+def materialised(scene: Scene) -> list[dict[str, Any]]:
+    """Still things that come into being in open view where nothing moved: shards growing
+    out of a floor, a cup forming on a table.
+
+    A thing at rest cannot arrive unless something brings it, drops it or uncovers it; a
+    generator conjures it. So a track that starts inside the picture mid-clip and then
+    stays where it is to the end, seen steadily (not a speck flickering at the threshold),
+    is one when, over the half second before, no other region moved near it and nothing
+    there looked like it, and it is neither a shadow nor split off another body. Worked out
+    once per scene.
+    """
+    return scene.shared("materialised", lambda: _materialised(scene))
+
+
+def _materialised(scene: Scene) -> list[dict[str, Any]]:
+    tracking, fps, count = scene.tracking, scene.fps, scene.count
+    diagonal = float(np.hypot(*scene.size))
+    slack = max(2, round(0.1 * fps))
+    window = max(3, round(0.5 * fps))
+    lasting = max(6, round(0.75 * fps))
+    seen = Sightings(tracking.tracks)
+    found = []
+    for track in tracking.tracks:
+        first = track.first
+        span = track.last.frame - first.frame + 1
+        if (is_moving(track, diagonal, tracking.min_area) or first.frame < window
+                or track.last.frame < count - 1 - slack or span < lasting
+                or len(track.detections) < 0.8 * span):
+            continue
+        if not any(kind == "appears" for kind, _, _ in
+                   track_ends(track, fps, scene.size, count, tracking)):
+            continue
+        before = first.frame - window
+        if tracking.in_view(before, first.x, first.y, track.radius + 2.0) is False:
+            continue  # a moving camera had not shown the spot yet
+        if (_stirred(tracking, track, before, max(4.0 * track.radius, 0.05 * diagonal))
+                or origin(track, seen) is not None or looks_like_shadow(tracking, first)):
+            continue
+        change = presence_change(tracking, first.bbox, before, min(count - 1, first.frame + slack))
+        if change > 0.5:
+            found.append(_event(track.id, "appears where nothing moved", first.frame / fps,
+                                first.x, first.y, change))
+    return found
+
+
+def _stirred(tracking: Tracking, track: Track, since: int, reach: float) -> bool:
+    """Whether another region moved within `reach` px of where `track` is first seen, between
+    frame `since` and then: something that could have brought, dropped or uncovered it."""
+    first = track.first
+    for other in tracking.tracks:
+        if other is track:
+            continue
+        dets = [d for d in other.detections if since <= d.frame <= first.frame]
+        if not dets or min(np.hypot(d.x - first.x, d.y - first.y) for d in dets) > reach:
+            continue
+        xs, ys = [d.x for d in dets], [d.y for d in dets]
+        if max(np.ptp(xs), np.ptp(ys)) > max(other.radius, 2.0 * tracking.factor):
+            return True
+    return False
+
+
 def check_permanence(scene: Scene) -> RuleVerdict:
     """Permanence: a moving object that stops being seen inside the frame must still be there,
     one that starts being seen must have come from somewhere, and none turns into two. A
@@ -186,6 +254,7 @@ def check_permanence(scene: Scene) -> RuleVerdict:
         first = track.first
         events.append(_event(track.id, f"splits off object {parent.id}",
                              first.frame / scene.fps, first.x, first.y, 1.0))
+    events += materialised(scene)
     scene.data["permanence_events"] = events
     scene.data["permanence_excused"] = excused
     if events:
