@@ -33,3 +33,19 @@ def test_wrong_subjects_counts_or_place_are_named_from_the_scene():
     refinement = StudioRefiner().refine(plan, "four marbles", [], _verdict(*checks))
     assert "It must show exactly: four marbles are dropped on the moon" in refinement.prompt
     assert "on the Moon" in refinement.prompt and refinement.prompt.startswith("four marbles")
+
+
+def test_a_corner_flagged_at_one_instant_splits_the_keyframe_gap_around_it():
+    plan = StudioPlanner().plan(RunRequest(
+        prompt="a red rubber ball rolls off a wooden table and bounces on the floor"))
+    corner = RuleVerdict(id="gravity", status="violated", confidence=0.7,
+                         evidence="speed through the air changes at once at 0.75 s",
+                         span=(0.75, 0.75),
+                         where=[{"track": 0, "t0": 0.75, "t1": 0.75, "kind": "kick"}])
+    keys = [KeyframeSpec(t=t) for t in (0.0, 0.617, 0.854, 0.993, 4.0)]
+    refinement = StudioRefiner().refine(plan, plan.generator_prompt, keys,
+                                        Verdict(judge="kinematics", score=0.6, physics=0.6,
+                                                rules=[corner]))
+    # The straight lines between the keyframes around it made the corner: that gap is split.
+    assert [k.t for k in refinement.add_keyframes] == [0.736]
+    assert refinement.changes_anything(plan.generator_prompt, [k.t for k in keys])

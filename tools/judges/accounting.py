@@ -32,6 +32,7 @@ from tools.judges.motion import bounce_indices, rest_mask
 MIN_POINTS = 5  # samples in a stretch for its acceleration to mean anything
 MIN_STILL_S = 0.3  # a hover must last this long: an apex passes through zero speed at once
 VISIBLE = 0.003  # share of the frame's diagonal below which a departure is not visible
+CORNER_FRAMES = 2.0  # frames of gravity a corner between two stretches may change velocity by
 
 # Unexplained kinds, and the rule each one breaks.
 FAULTS: dict[str, str] = {
@@ -544,10 +545,12 @@ def classify_break(before: Stretch, after: Stretch, physics: Physics,
     # Gravity alone changes the velocity by g / fps from one frame to the next; keyframes
     # close together bend a path by about that much at each corner, and that is no fault.
     fps = 1.0 / max(float(np.median(np.diff(body.t))), 1e-6)
-    frame_change = 3.0 * (gravity or 0.0) / fps
+    frame_change = CORNER_FRAMES * (gravity or 0.0) / fps
     if change * span / 4.0 < 2.0 * visible or change <= frame_change:
         return None
-    if vy0 > 0 > vy1 and _supported(after, physics, k):
+    # A fall turned back or stopped at once where something holds the body up is a bounce
+    # or a landing (the last little hop of a settling ball lands dead).
+    if vy0 > 0 and vy1 < vy0 and _supported(after, physics, k):
         return Piece(body.track, "contact", t, t, facts)
     if vy0 > 0 > vy1:
         height = float(np.max(body.y)) - float(body.y[k])

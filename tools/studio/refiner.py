@@ -86,7 +86,7 @@ class StudioRefiner:
         for t0, t1 in spans:
             new = self._events_in(rule, (t0, t1), known, events)
             if not new:
-                new = self._split_span(rule, (t0, t1), known)
+                new = self._split_span(rule, _around((t0, t1), known), known)
             added += new
             known = sorted(known + [k.t for k in new])
         return added
@@ -125,6 +125,18 @@ class StudioRefiner:
                                           description=f"pins the motion where {rule.id} failed"))
             points = sorted([*points, t])
         return added
+
+
+def _around(span: tuple[float, float], known: list[float]) -> tuple[float, float]:
+    """The stretch to split for a fault flagged at one instant (a corner in mid-air): the
+    generator's straight lines between the keyframes around it make it, so it is the gap
+    between the nearest keyframes on either side; a longer stretch stays as it is."""
+    t0, t1 = span
+    if t1 - t0 >= 2 * MIN_SPACING_S:
+        return span
+    before = [k for k in known if k < t0 - 1e-6]
+    after = [k for k in known if k > t1 + 1e-6]
+    return (max(before) if before else t0, min(after) if after else t1)
 
 
 SCENE_CHECKS = ("adherence.bodies", "adherence.subjects", "adherence.events")

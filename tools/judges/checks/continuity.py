@@ -157,6 +157,9 @@ def _smooth_flights(scene: Scene) -> dict[int, list[tuple[float, float]]]:
     return found
 
 
+CROWD = 3  # other look-alike pieces around a hand-off: a heap or a spray, not a lone body
+
+
 def handed_off(scene: Scene, motion: TrackMotion, frame0: int, frame1: int) -> bool:
     """Whether a track's step from its sighting in `frame0` to the one in `frame1` only
     handed it from one body to another alike.
@@ -165,7 +168,9 @@ def handed_off(scene: Scene, motion: TrackMotion, frame0: int, frame1: int) -> b
     tracker can pass a track from one piece to the next, and back: its jumps and reversals
     are the hand-offs'. The body never left: just after the step something alike is still
     where it was, or just before it something alike was already where it lands. A body that
-    jumps, or frames shown out of order, leave its place empty and land it where nothing was.
+    jumps leaves its place empty and lands where nothing was. Frames shown out of order
+    bring a lone body back where it was, maybe as another track, so a hand-off needs a
+    crowd: at least `CROWD` other look-alike pieces around.
     """
     by_frame = {d.frame: d for d in motion.track.detections}
     start, end = by_frame.get(frame0), by_frame.get(frame1)
@@ -174,14 +179,18 @@ def handed_off(scene: Scene, motion: TrackMotion, frame0: int, frame1: int) -> b
     own = {id(d) for d in motion.track.detections}
     window = max(2, round(0.25 * scene.fps))
     near = 1.5 * motion.radius
+    around = max(6.0 * motion.radius, 0.08 * float(np.hypot(*scene.size)))
+    held, crowd = False, set()
     for track in scene.tracking.tracks:
         for det in track.detections:
-            if id(det) in own:
+            if id(det) in own or not frame0 - window <= det.frame <= frame1 + window:
                 continue
-            if (frame0 < det.frame <= frame1 + window and _alike(det, start, near)) or (
-                    frame0 - window <= det.frame < frame1 and _alike(det, end, near)):
-                return True
-    return False
+            if (frame0 < det.frame and _alike(det, start, near)) or (
+                    det.frame < frame1 and _alike(det, end, near)):
+                held = True
+            if _alike(det, start, around):
+                crowd.add(track.id)
+    return held and len(crowd) >= CROWD
 
 
 def _handed_jump(scene: Scene, motion: TrackMotion, jump: dict[str, Any]) -> bool:

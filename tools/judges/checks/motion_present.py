@@ -20,17 +20,19 @@ def motion_expected(plan: ShotPlan | None) -> bool:
     return plan is not None and bool(plan.scene or plan.phenomena)
 
 
-def stalls(motion: TrackMotion) -> list[tuple[float, float]]:
+def stalls(motion: TrackMotion, px: float = 1.0) -> list[tuple[float, float]]:
     """(start, end) times where a moving body stops dead mid-motion and later moves on.
 
     Real bodies slow down over several frames; a stall drops from full speed to exactly
     nothing at once, holds, and resumes (repeated frames, a stuttering generator). A slow
     body stalls too: it then turns up where it would have been had it gone on, a leap of
-    the distance it lost.
+    the distance it lost. Moving means stepping by more than a small blob's centre wanders
+    as its rim flickers, 1.5 analysis pixels (`px` video pixels each): a shard settling
+    among others on a 720p clip steps two video pixels now and then and is still at rest.
     """
     span = np.maximum(np.diff(motion.frames), 1.0)
     step = np.hypot(np.diff(motion.x), np.diff(motion.y)) / span
-    fast = max(1.5, 0.2 * motion.radius)
+    fast = max(1.5, 0.2 * motion.radius, 1.5 * px)
     still = step < 0.35
     found, i = [], 0
     while i < len(step):
@@ -40,9 +42,7 @@ def stalls(motion: TrackMotion) -> list[tuple[float, float]]:
         j = i
         while j < len(step) and still[j]:
             j += 1
-        # Moving on is going on moving: a resting piece whose blob flickers steps a pixel or
-        # two once and settles again.
-        after = float(np.mean(step[j : j + 3])) if j < len(step) else 0.0
+        after = step[j] if j < len(step) else 0.0
         sudden = i > 0 and ((step[i - 1] >= fast and after >= fast) or _leaps(motion, i, j))
         # No rest test: a frozen stretch is flat, so it always looks like resting.
         if j - i >= MIN_STALL_STEPS and sudden:
@@ -138,7 +138,7 @@ def _moves_within(motion: TrackMotion, t0: float, t1: float, fps: float, px: flo
 
 def check_motion_present(scene: Scene) -> RuleVerdict:
     """Motion present: something moves, and no moving body freezes in place mid-motion."""
-    found = [(m.track.id, s) for m in scene.motions for s in stalls(m)]
+    found = [(m.track.id, s) for m in scene.motions for s in stalls(m, scene.tracking.factor)]
     scene.data["stalls"] = [{"track": k, "t0": rnd(a), "t1": rnd(b)} for k, (a, b) in found]
     # Two analysis pixels, in the video's pixels: more than a frozen body's wander.
     px = 2.0 * scene.tracking.factor
