@@ -338,3 +338,15 @@ def test_a_freeze_through_crf_34_among_clutter_is_found_as_repeated_frames():
     # The ball is frozen from frame 30 to 39 (1.25 s to 1.63 s).
     assert any(r["t0"] <= 1.35 and r["t1"] >= 1.6
                for r in verdict.measurements["repeated_frames"]), verdict.measurements
+
+
+@pytest.mark.parametrize(("seed", "environment", "crf", "nuisance", "texture"), [
+    (954814279, "space_station", None, "blur", False),  # the last hop lands dead
+    (651370204, "underwater", 28, "pan", True),  # the blob bobs at the floor between hops
+])
+def test_a_ball_settling_at_the_floor_has_no_corner_in_mid_air(seed, environment, crf,
+                                                               nuisance, texture):
+    spec = ClipSpec(violation=None, scene="throw", seed=seed, size=(320, 180), noise=2.0,
+                    crf=crf, environment=environment, nuisance=nuisance, texture=texture)
+    gravity = next(r for r in _judge(spec).rules if r.id == "gravity")
+    assert gravity.status == "followed", gravity.evidence

@@ -540,6 +540,8 @@ def classify_break(before: Stretch, after: Stretch, physics: Physics,
         height = float(np.max(body.y)) - float(body.y[low])
         return Piece(body.track, "midair_bounce", t0, t1,
                      {**facts, "height_px": round(height, 1)})
+    if not physics.weightless and _settling(before) and _settling(after):
+        return None  # little hops at the floor: the blob bobs with its shadow (`_settling`)
     change = math.hypot(vx1 - vx0, vy1 - vy0)
     visible = tolerance(body, physics.diagonal)
     # Gravity alone changes the velocity by g / fps from one frame to the next; keyframes
