@@ -140,8 +140,9 @@ def check_motion_present(scene: Scene) -> RuleVerdict:
     """Motion present: something moves, and no moving body freezes in place mid-motion."""
     found = [(m.track.id, s) for m in scene.motions for s in stalls(m, scene.tracking.factor)]
     scene.data["stalls"] = [{"track": k, "t0": rnd(a), "t1": rnd(b)} for k, (a, b) in found]
-    # Two analysis pixels, in the video's pixels: more than a frozen body's wander.
-    px = 2.0 * scene.tracking.factor
+    # Moving, as for stalls: 1.5 analysis pixels, in the video's pixels, more than a frozen
+    # body's wander.
+    px = 1.5 * scene.tracking.factor
     repeats = [
         r
         for r in repeated_frames(scene.tracking.frame_change, scene.fps)

@@ -184,9 +184,9 @@ def materialised(scene: Scene) -> list[dict[str, Any]]:
     A thing at rest cannot arrive unless something brings it, drops it or uncovers it; a
     generator conjures it. So a track that starts inside the picture mid-clip and then
     stays where it is to the end, seen steadily (not a speck flickering at the threshold),
-    is one when, over the half second before, no other region moved near it and nothing
-    there looked like it, and it is neither a shadow nor split off another body. Worked out
-    once per scene.
+    is one when, over the half second before, no other region moved near it, its spot
+    looked otherwise then (it was not merely missed), and it is neither a shadow nor split
+    off another body. Worked out once per scene.
     """
     return scene.shared("materialised", lambda: _materialised(scene))
 
