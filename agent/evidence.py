@@ -3,8 +3,9 @@
 A verdict says "object 0 glides from 1.92 s to 3.96 s"; a person should not have to take that
 on trust. For each stretch a violated rule names (`RuleVerdict.where`), the frame at its middle
 is shown with the body's tracked positions over the stretch drawn on it (a red line with a dot
-per frame, the stretch's ends marked), cropped around the path. Positions on a moving camera's
-canvas do not map onto a frame directly, so for such clips only the frame is shown.
+per frame, the stretch's ends marked), cropped around the path; a thing the judge did not follow
+(one that turns up at rest) is ringed where it appears. Positions on a moving camera's canvas do
+not map onto a frame directly, so for such clips only the frame is shown.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ def evidence_pictures(video: Path, verdict: Verdict, rule: RuleVerdict) -> list[
         points = [] if moving_camera else [
             (x * scale, y * scale) for t, x, y in _points(verdict, int(where["track"]), t0)
             if t0 - PAD_S <= t <= t1 + PAD_S]
+        if not points and not moving_camera and "x" in where and "y" in where:
+            # A body that is not followed (a thing that turns up at rest): ring its place.
+            points = [(float(where["x"]) * scale, float(where["y"]) * scale)]
         pictures.append(_drawn(frames[index], points, f"{where.get('kind', '')} "
                                f"{t0:.2f} to {t1:.2f} s"))
     return pictures
@@ -86,6 +90,9 @@ def _drawn(frame: Any, points: list[tuple[float, float]], label: str) -> str:
         draw.line(points, fill=(230, 30, 30), width=2)
     for x, y in points:
         draw.ellipse([x - 2, y - 2, x + 2, y + 2], outline=(255, 255, 255), fill=(230, 30, 30))
+    if len(points) == 1:
+        (x, y), r = points[0], 0.04 * max(image.width, image.height)
+        draw.ellipse([x - r, y - r, x + r, y + r], outline=(230, 30, 30), width=2)
     if points:
         image = image.crop(_around(points, image.width, image.height))
     draw = ImageDraw.Draw(image)

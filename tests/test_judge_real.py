@@ -350,3 +350,18 @@ def test_a_ball_settling_at_the_floor_has_no_corner_in_mid_air(seed, environment
                     crf=crf, environment=environment, nuisance=nuisance, texture=texture)
     gravity = next(r for r in _judge(spec).rules if r.id == "gravity")
     assert gravity.status == "followed", gravity.evidence
+
+
+def test_a_thing_that_turns_up_at_rest_is_ringed_in_the_report(tmp_path):
+    from agent.evidence import evidence_pictures
+    from tools.judges.kinematics import KinematicsJudge
+    from tools.media import write_video
+
+    video = write_video(_ball_and_pieces([300.0]), tmp_path / "pieces.mp4", fps=24)
+    verdict = KinematicsJudge().judge(video)
+    permanence = next(r for r in verdict.rules if r.id == "permanence")
+    assert permanence.status == "violated", permanence.evidence
+    (where,) = permanence.where
+    assert where["x"] == pytest.approx(300, abs=3) and where["y"] == pytest.approx(198, abs=3)
+    (picture,) = evidence_pictures(video, verdict, permanence)
+    assert picture.startswith("data:image/jpeg;base64,")

@@ -264,8 +264,8 @@ def check_permanence(scene: Scene) -> RuleVerdict:
             f"(x {e['x']:.0f}, y {e['y']:.0f} px) while the video runs to {scene.duration:.2f} s"
         )
         conf = min(0.95, 0.6 + 0.3 * e["change"])
-        where = [{"track": ev["track"], "t0": ev["t"], "t1": ev["t"], "kind": ev["kind"]}
-                 for ev in events]
+        where = [{"track": ev["track"], "t0": ev["t"], "t1": ev["t"], "kind": ev["kind"],
+                  "x": ev["x"], "y": ev["y"]} for ev in events]
         return verdict("permanence", "violated", conf, evidence, (e["t"], e["t"]), where)
     evidence = (
         f"{len(scene.motions)} moving object(s) stay in view or leave through the frame's edges"
