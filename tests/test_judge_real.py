@@ -10,6 +10,7 @@ import pytest
 
 from evals.calibration_clips import FPS, ClipSpec, render_clip
 from tests.synthetic_clips import ball_ys, bouncing_heights, render
+from tools.judges.agents import Sightings
 from tools.judges.camera import find_cuts
 from tools.judges.checks.continuity import handed_off
 from tools.judges.checks.motion_present import stalls
@@ -293,7 +294,8 @@ def _shards_scene(others: list[Track], crowd: bool = True):
             for k, (x, y) in enumerate([(130.0, 110.0), (80.0, 125.0), (140.0, 85.0)])]
     motion = SimpleNamespace(track=hopping, radius=hopping.radius)
     tracks = [hopping, *others, *(heap if crowd else [])]
-    scene = SimpleNamespace(tracking=SimpleNamespace(tracks=tracks), fps=8.0, size=(720, 480))
+    scene = SimpleNamespace(tracking=SimpleNamespace(tracks=tracks), fps=8.0, size=(720, 480),
+                            sightings=lambda: Sightings(tracks))
     return scene, motion
 
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from tools.judges.accounting import Account
+from tools.judges.agents import Sightings
 from tools.judges.motion import SegmentFit
 from tools.judges.surfaces import SurfaceFinder
 from tools.judges.tracking import Track, Tracking
@@ -83,6 +84,11 @@ class Scene:
         if key not in self._shared:
             self._shared[key] = make()
         return self._shared[key]  # type: ignore[no-any-return]
+
+    def sightings(self) -> Sightings:
+        """Every track's sightings by frame, indexed once per scene: the rules that look for
+        what stood near a body at some moment read them frame by frame."""
+        return self.shared("sightings", lambda: Sightings(self.tracking.tracks))
 
 
 def verdict(

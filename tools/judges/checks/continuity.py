@@ -181,9 +181,10 @@ def handed_off(scene: Scene, motion: TrackMotion, frame0: int, frame1: int) -> b
     near = 1.5 * motion.radius
     around = max(6.0 * motion.radius, 0.08 * float(np.hypot(*scene.size)))
     held, crowd = False, set()
-    for track in scene.tracking.tracks:
-        for det in track.detections:
-            if id(det) in own or not frame0 - window <= det.frame <= frame1 + window:
+    seen = scene.sightings()
+    for frame in range(frame0 - window, frame1 + window + 1):
+        for track, det in seen.at(frame):
+            if id(det) in own:
                 continue
             if (frame0 < det.frame and _alike(det, start, near)) or (
                     det.frame < frame1 and _alike(det, end, near)):

@@ -83,7 +83,7 @@ def track_ends_explained(scene: Scene) -> tuple[list[End], list[tuple[Track, Tra
 
 def _track_ends_explained(scene: Scene) -> tuple[list[End], list[tuple[Track, Track]]]:
     count, ends = scene.count, []
-    seen = Sightings(scene.tracking.tracks)
+    seen = scene.sightings()
     swapped = {(k, int(e[k])) for e in swaps(scene) for k in ("track", "into")}
     tracks = [m.track for m in scene.motions] + list(scene.extras)
     twins = {t.id: twin(t, seen) if t.first.frame > 0 else None for t in tracks}
@@ -186,18 +186,14 @@ def materialised(scene: Scene) -> list[dict[str, Any]]:
     stays where it is to the end, seen steadily (not a speck flickering at the threshold),
     is one when, over the half second before, no other region moved near it, its spot
     looked otherwise then (it was not merely missed), and it is neither a shadow nor split
-    off another body. Worked out once per scene.
+    off another body.
     """
-    return scene.shared("materialised", lambda: _materialised(scene))
-
-
-def _materialised(scene: Scene) -> list[dict[str, Any]]:
     tracking, fps, count = scene.tracking, scene.fps, scene.count
     diagonal = float(np.hypot(*scene.size))
     slack = max(2, round(0.1 * fps))
     window = max(3, round(0.5 * fps))
     lasting = max(6, round(0.75 * fps))
-    seen = Sightings(tracking.tracks)
+    seen = scene.sightings()
     found = []
     for track in tracking.tracks:
         first = track.first
@@ -212,7 +208,8 @@ def _materialised(scene: Scene) -> list[dict[str, Any]]:
         before = first.frame - window
         if tracking.in_view(before, first.x, first.y, track.radius + 2.0) is False:
             continue  # a moving camera had not shown the spot yet
-        if (_stirred(tracking, track, before, max(4.0 * track.radius, 0.05 * diagonal))
+        if (_stirred(seen, tracking.factor, track, before,
+                     max(4.0 * track.radius, 0.05 * diagonal))
                 or origin(track, seen) is not None or looks_like_shadow(tracking, first)):
             continue
         change = presence_change(tracking, first.bbox, before, min(count - 1, first.frame + slack))
@@ -222,18 +219,21 @@ def _materialised(scene: Scene) -> list[dict[str, Any]]:
     return found
 
 
-def _stirred(tracking: Tracking, track: Track, since: int, reach: float) -> bool:
+def _stirred(seen: Sightings, factor: float, track: Track, since: int, reach: float) -> bool:
     """Whether another region moved within `reach` px of where `track` is first seen, between
-    frame `since` and then: something that could have brought, dropped or uncovered it."""
+    frame `since` and then: something that could have brought, dropped or uncovered it
+    (`factor`: video pixels per analysis pixel)."""
     first = track.first
-    for other in tracking.tracks:
-        if other is track:
-            continue
-        dets = [d for d in other.detections if since <= d.frame <= first.frame]
-        if not dets or min(np.hypot(d.x - first.x, d.y - first.y) for d in dets) > reach:
+    others: dict[int, tuple[Track, list[Detection]]] = {}
+    for frame in range(since, first.frame + 1):
+        for other, det in seen.at(frame):
+            if other is not track:
+                others.setdefault(id(other), (other, []))[1].append(det)
+    for other, dets in others.values():
+        if min(np.hypot(d.x - first.x, d.y - first.y) for d in dets) > reach:
             continue
         xs, ys = [d.x for d in dets], [d.y for d in dets]
-        if max(np.ptp(xs), np.ptp(ys)) > max(other.radius, 2.0 * tracking.factor):
+        if max(np.ptp(xs), np.ptp(ys)) > max(other.radius, 2.0 * factor):
             return True
     return False
 
