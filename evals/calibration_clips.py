@@ -533,8 +533,32 @@ def _through_h264(frames: np.ndarray, crf: int) -> np.ndarray:
     return decoded
 
 
+# Failures that need room in the ball's path (a long enough flight, a high enough fall); a
+# scene without it is left as drawn, so such a spec must be checked to hold its failure.
+MAY_NOT_FIT = ("glide", "hover", "eased_rise", "midair_bounce", "duplication")
+REDRAWS = 20
+
+
+def injected(spec: ClipSpec) -> bool:
+    """Whether the spec's failure is in its clip: a glide needs a flight of eight frames, a
+    mid-air bounce a fall high enough to turn back above the floor. A clip labelled violated
+    that is frame for frame its clean twin would count against the judge for seeing nothing
+    where there is nothing."""
+    if spec.violation not in MAY_NOT_FIT:
+        return True
+    got, _ = scene_paths(spec, np.random.default_rng(spec.seed))
+    clean, _ = scene_paths(dataclasses.replace(spec, violation=None),
+                           np.random.default_rng(spec.seed))
+    return len(got) != len(clean) or any(
+        not (np.array_equal(a.x, b.x) and np.array_equal(a.y, b.y)
+             and np.array_equal(a.scale, b.scale) and np.array_equal(a.visible, b.visible))
+        for a, b in zip(got, clean, strict=True))
+
+
 def nuisance_specs(violation: str | None, count: int, seed: int) -> list[ClipSpec]:
-    """`count` specs cycling through scenes and nuisances, reproducibly from `seed`."""
+    """`count` specs cycling through scenes and nuisances, reproducibly from `seed`. A spec
+    whose failure does not fit its scene is drawn again with another scene seed (from its own
+    stream, so the other specs stay as they were)."""
     rng = np.random.default_rng(seed)
     specs = []
     for i in range(count):
@@ -557,4 +581,11 @@ def nuisance_specs(violation: str | None, count: int, seed: int) -> list[ClipSpe
             environment=ENVIRONMENTS[i % len(ENVIRONMENTS)],
             nuisance=NUISANCES[(i // 2) % len(NUISANCES)] if i % 2 == 1 else None,
         ))
+        again = np.random.default_rng([seed, i, 3])
+        for _ in range(REDRAWS):
+            if injected(specs[-1]):
+                break
+            specs[-1] = dataclasses.replace(specs[-1], seed=int(again.integers(1 << 30)))
+        else:
+            raise RuntimeError(f"no scene of {specs[-1]} fits a {violation}")
     return specs

@@ -141,3 +141,21 @@ def test_a_ball_along_a_hard_edge_does_not_join_the_edge_line(spec):
     result = _judged(violation=None, **spec)
     violated = {k: v for k, v in result["rules"].items() if v[0] == "violated"}  # type: ignore[attr-defined]
     assert not violated, violated
+
+
+def test_a_failure_that_does_not_fit_its_scene_is_drawn_again(monkeypatch):
+    # A table roll whose fall is shorter than eight frames has no room for a glide: left as
+    # drawn, that clip was its clean twin frame for frame, labelled violated.
+    import evals.calibration_clips as clips
+
+    short_fall = clips.ClipSpec(violation="glide", scene="table", seed=513186873,
+                                size=(480, 270), noise=5.0, crf=20, environment="mars")
+    assert not clips.injected(short_fall)
+    stream = 7001 + VIOLATIONS.index("glide")
+    specs = clips.nuisance_specs("glide", 16, stream)
+    assert all(clips.injected(s) for s in specs)
+    # Only the specs that did not fit are drawn again; every other clip stays as it was.
+    monkeypatch.setattr(clips, "injected", lambda spec: True)
+    as_drawn = clips.nuisance_specs("glide", 16, stream)
+    changed = [i for i, (a, b) in enumerate(zip(as_drawn, specs, strict=True)) if a != b]
+    assert short_fall in as_drawn and changed == [2, 5]

@@ -367,3 +367,41 @@ def test_a_thing_that_turns_up_at_rest_is_ringed_in_the_report(tmp_path):
     assert where["x"] == pytest.approx(300, abs=3) and where["y"] == pytest.approx(198, abs=3)
     (picture,) = evidence_pictures(video, verdict, permanence)
     assert picture.startswith("data:image/jpeg;base64,")
+
+
+def _swelling(grows: bool) -> np.ndarray:
+    """Nothing travels: a grey disc in the middle of a gradient scene swells from a sliver
+    into a ball over frames 4 to 24 and stays (or, unchanged, stays all along)."""
+    frames = render(np.full(72, np.nan), np.full(72, np.nan), kind="gradient", floor_y=204)
+    yy, xx = np.mgrid[0:240, 0:426]
+    for i in range(72):
+        size = 24.0 * min(1.0, max(0.1, (i - 4) / 20)) if grows else 24.0
+        inside = ((xx - 213) / 24.0) ** 2 + ((yy - 150) / size) ** 2 <= 1.0
+        frames[i][inside] = (120, 125, 130)
+    return frames
+
+
+def test_a_body_swelling_in_place_with_nothing_moving_breaks_permanence():
+    # The CogVideoX can: a stick swells into a sphere where it lies. No body travels, so
+    # no motion can be measured, but that needs none. The sphere is in the median
+    # background, so what is tracked is its ghost: where it is not yet, until 1 s.
+    verdict = judge_frames(_swelling(grows=True), 24)
+    permanence = next(r for r in verdict.rules if r.id == "permanence")
+    assert permanence.status == "violated", permanence.evidence
+    assert "changes at rest where nothing moved" in permanence.evidence
+    assert verdict.measurements["unreliable_reason"].startswith("no moving object")
+    still = judge_frames(_swelling(grows=False), 24)
+    assert next(r for r in still.rules if r.id == "permanence").status == "unclear"
+
+
+def test_a_jump_smeared_by_motion_blur_into_one_streak_is_still_a_jump():
+    # At 1.12 s the ball jumps 59 px while falling; the blurred frame between shows one long
+    # streak from its old place to its new one. That streak is no body turning into a
+    # larger one, and the steps into and out of it are no jump each: the one before and the
+    # one after are the same ball, 59 px apart.
+    spec = ClipSpec(violation="teleport", scene="drop", seed=340535782, size=(426, 240),
+                    shake_px=3.0, environment="space_station", nuisance="blur")
+    verdict = _judge(spec)
+    continuity = next(r for r in verdict.rules if r.id == "continuity")
+    assert continuity.status == "violated" and "jumps" in continuity.evidence
+    assert _status(verdict, "rigidity") == "followed"

@@ -45,6 +45,7 @@ from tools.judges.checks import (
 from tools.judges.checks.base import rnd
 from tools.judges.checks.continuity import near_ground, position_noise
 from tools.judges.checks.gravity import expected_accel
+from tools.judges.checks.permanence import check_permanence, materialised
 from tools.judges.motion import (
     airborne_runs,
     fit_segment,
@@ -71,6 +72,7 @@ MIN_FRAMES = 8
 MAX_SALIENT = 4  # bodies followed at most: a clip's subjects, not its scenery's flicker
 MIN_SHOT_S = 1.0  # a shot of an edited clip shorter than this is not judged
 SALIENT_SHARE = 0.3
+NOTHING_MOVES = "no moving object large enough to track was found"
 
 
 class KinematicsOptions(BaseModel):
@@ -204,8 +206,14 @@ def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side:
                               still=lambda: still_picture(frames, tracking, scale))
     if reason:
         data["unreliable_reason"] = reason
-        return Shot([frozen_video(plan, tracking.frame_change)] if not moving else [], None,
-                    adherence)
+        known = [frozen_video(plan, tracking.frame_change)] if not moving else []
+        if not moving and not busy and reason == NOTHING_MOVES:
+            # Nothing travels, yet something at rest may still turn up or go where nothing
+            # moved (a stick swelling into a sphere in place): that needs no moving body.
+            still = Scene(tracking, [], plan, fps, size, count, data)
+            if materialised(still):
+                known.append(check_permanence(still))
+        return Shot(known, None, adherence)
     seen = Sightings(tracking.tracks)
     motions = [dataclasses.replace(m, held=carried(m.track, seen))
                for m in (analyse_track(track, fps, diagonal) for track in moving)]
@@ -242,7 +250,8 @@ def split_switches(tracks: list[Track], next_id: int) -> list[Track]:
         dets = track.detections
         steps = [math.hypot(b.x - a.x, b.y - a.y) for a, b in itertools.pairwise(dets)]
         cuts = [k for k in range(1, len(dets))
-                if _switch(dets[k - 1], dets[k], track.radius, steps, k - 1)]
+                if _switch(dets[max(0, k - 3) : k], dets[k : k + 3], track.radius, steps,
+                           k - 1)]
         if not cuts:
             out.append(track)
             continue
@@ -254,15 +263,23 @@ def split_switches(tracks: list[Track], next_id: int) -> list[Track]:
     return out
 
 
-def _switch(before: Detection, after: Detection, radius: float, steps: list[float],
-            k: int) -> bool:
+def _switch(before: list[Detection], after: list[Detection], radius: float,
+            steps: list[float], k: int) -> bool:
     """A step far longer than the body's size and than the steps around it (a fast body
-    blurred into a longer blob makes long steps throughout), onto a blob of another look."""
+    blurred into a longer blob makes long steps throughout), onto a blob of another look.
+
+    The looks compared are those of the last few sightings before the step and the first few
+    after it, not of the two at the step: a frame blurred across a jump smears the body into
+    a long blob, and that one blob is not another body."""
     around = steps[max(0, k - 3) : k] + steps[k + 1 : k + 4]
     usual = float(np.median(around)) if around else 0.0
-    far = steps[k] > max(3.0 * radius, 12.0, 4.0 * usual)
-    size = max(before.area, after.area) / max(min(before.area, after.area), 1.0)
-    return far and (size > 1.5 or colour_distance(before.colour, after.colour) > 0.12)
+    if steps[k] <= max(3.0 * radius, 12.0, 4.0 * usual):
+        return False
+    area = [float(np.median([d.area for d in side])) for side in (before, after)]
+    size = max(area) / max(min(area), 1.0)
+    colour = [[float(c) for c in np.median([d.colour for d in side], axis=0)]
+              for side in (before, after)]
+    return size > 1.5 or colour_distance(colour[0], colour[1]) > 0.12
 
 
 def is_agent(track: Track) -> bool:
@@ -384,7 +401,7 @@ def _unreliable_reason(tracking: Tracking, moving: list[Track], count: int) -> s
             "or lighting), so moving objects cannot be separated from the background"
         )
     if not moving:
-        return "no moving object large enough to track was found"
+        return NOTHING_MOVES
     return None
 
 
@@ -585,10 +602,48 @@ def analyse_track(track: Track, fps: float, diagonal: float) -> TrackMotion:
                     "ratio": rnd(ratio[i]),
                 }
             )
+    for i in _smears(track):
+        # The sightings either side of a swollen blob are the body itself: judge the jump
+        # from one to the other.
+        span = max(frames[i + 2] - frames[i], 1.0)
+        distance = float(math.hypot(xs[i + 2] - xs[i], ys[i + 2] - ys[i]))
+        around = np.concatenate([step[max(0, i - 4) : i], step[i + 2 : i + 6]])
+        usual = max(float(np.median(around)) if len(around) else 0.0, 1.0)
+        # Or a break in the position: each side carried on at its own velocity to the
+        # swollen frame lands far from the other (a body falling fast that jumps); a bounce
+        # leaves a gap of about a step.
+        gap = 0.0
+        if i > 0 and i + 3 < len(xs):
+            gap = math.hypot(2 * xs[i] - xs[i - 1] - 2 * xs[i + 2] + xs[i + 3],
+                             2 * ys[i] - ys[i - 1] - 2 * ys[i + 2] + ys[i + 3])
+        if distance > max(2.0 * radius, 0.04 * diagonal) + usual * span and (
+                distance > 4.0 * usual * span
+                or gap > max(2.0 * usual, 2.0 * radius, 0.04 * diagonal)):
+            breaks += [i + 1, i + 2]
+            jumps.append({"track": track.id, "t0": rnd(t[i]), "t1": rnd(t[i + 2]),
+                          "distance_px": rnd(distance), "usual_px_per_frame": rnd(usual),
+                          "ratio": rnd(distance / (usual * span)), "smeared": True})
     runs = airborne_runs(t, ys, radius, sorted(set(breaks)))
     segments = [fit_segment(track.id, t, ys, a, b) for a, b in runs]
     rest = rest_mask(t, ys, radius)
     return TrackMotion(track, frames, t, xs, ys, radius, rest, runs, segments, jumps)
+
+
+def _smears(track: Track) -> list[int]:
+    """Indices i whose next sighting (i + 1) is one swollen blob between two of the body's
+    own size, a frame apart each: a frame blurred across a fast move (a jump smeared into a
+    streak), or the body merged for a moment with something it passes. The step into it
+    and out of it each measure the blob, not the body, so per-step tests skip them."""
+    dets = track.detections
+    found = []
+    for i in range(len(dets) - 2):
+        a, b, c = dets[i : i + 3]
+        if c.frame - a.frame != 2:
+            continue
+        small, large = sorted((a.area, c.area))
+        if large <= 1.5 * max(small, 1.0) and b.area > 1.5 * max(large, 1.0):
+            found.append(i)
+    return found
 
 
 # --- verdict assembly ------------------------------------------------------------------------

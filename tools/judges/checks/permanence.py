@@ -178,15 +178,20 @@ def _last_motion(track: Track) -> tuple[float, float, float]:
 
 
 def materialised(scene: Scene) -> list[dict[str, Any]]:
-    """Still things that come into being in open view where nothing moved: shards growing
-    out of a floor, a cup forming on a table.
+    """Still things that come into being, or go, in open view where nothing moved: shards
+    growing out of a floor, a cup forming on a table, a stick swelling into a sphere.
 
-    A thing at rest cannot arrive unless something brings it, drops it or uncovers it; a
-    generator conjures it. So a track that starts inside the picture mid-clip and then
-    stays where it is to the end, seen steadily (not a speck flickering at the threshold),
-    is one when, over the half second before, no other region moved near it, its spot
-    looked otherwise then (it was not merely missed), and it is neither a shadow nor split
-    off another body.
+    A thing at rest cannot arrive or leave unless something brings it, takes it, drops it or
+    uncovers it; a generator conjures it. Which side of the median background the change
+    falls on depends only on when it happens, so both are looked for:
+    - a track that starts inside the picture mid-clip and stays where it is to the end
+      (the scenery before the change is the background);
+    - a track seen from the start that ends inside the picture mid-clip, having stayed where
+      it was (the scenery after the change is the background: this is its ghost).
+    Either must be seen steadily (not a speck flickering at the threshold); over the half
+    second before the change ends no other region moved near it; its spot looks otherwise
+    across the change (it was not merely missed or found); and it is neither a shadow nor,
+    for one that starts, split off another body.
     """
     tracking, fps, count = scene.tracking, scene.fps, scene.count
     diagonal = float(np.hypot(*scene.size))
@@ -196,36 +201,50 @@ def materialised(scene: Scene) -> list[dict[str, Any]]:
     seen = scene.sightings()
     found = []
     for track in tracking.tracks:
-        first = track.first
-        span = track.last.frame - first.frame + 1
-        if (is_moving(track, diagonal, tracking.min_area) or first.frame < window
-                or track.last.frame < count - 1 - slack or span < lasting
+        first, last = track.first, track.last
+        span = last.frame - first.frame + 1
+        if (is_moving(track, diagonal, tracking.min_area) or span < lasting
                 or len(track.detections) < 0.8 * span):
             continue
-        if not any(kind == "appears" for kind, _, _ in
-                   track_ends(track, fps, scene.size, count, tracking)):
+        ends = {kind for kind, _, _ in track_ends(track, fps, scene.size, count, tracking)}
+        if "appears" in ends and first.frame >= window and last.frame >= count - 1 - slack:
+            # It turns up: compare its spot half a second before with just after.
+            det, before, after, kind = first, first.frame - window, first.frame + slack, \
+                "appears where nothing moved"
+        elif "vanishes" in ends and first.frame <= slack and last.frame <= count - 1 - window:
+            # A ghost: compare its spot at the start with just after it is gone.
+            det, before, after, kind = first, first.frame, last.frame + slack, \
+                "changes at rest where nothing moved"
+        else:
             continue
-        before = first.frame - window
-        if tracking.in_view(before, first.x, first.y, track.radius + 2.0) is False:
+        after = min(count - 1, after)
+        if tracking.in_view(before, det.x, det.y, track.radius + 2.0) is False:
             continue  # a moving camera had not shown the spot yet
-        if (_stirred(seen, tracking.factor, track, before,
-                     max(4.0 * track.radius, 0.05 * diagonal))
-                or origin(track, seen) is not None or looks_like_shadow(tracking, first)):
+        if kind.startswith("appears"):
+            explained = origin(track, seen) is not None
+            quiet_from, quiet_to = before, first.frame
+        else:
+            explained = False
+            quiet_from, quiet_to = max(0, last.frame - window), last.frame + slack
+        if (explained or _stirred(seen, tracking.factor, track, det, quiet_from, quiet_to,
+                                  max(4.0 * track.radius, 0.05 * diagonal))
+                or looks_like_shadow(tracking, det)):
             continue
-        change = presence_change(tracking, first.bbox, before, min(count - 1, first.frame + slack))
+        change = presence_change(tracking, det.bbox, before, after)
         if change > 0.5:
-            found.append(_event(track.id, "appears where nothing moved", first.frame / fps,
-                                first.x, first.y, change))
+            at = first.frame if kind.startswith("appears") else last.frame
+            found.append(_event(track.id, kind, at / fps, det.x, det.y, change))
     return found
 
 
-def _stirred(seen: Sightings, factor: float, track: Track, since: int, reach: float) -> bool:
-    """Whether another region moved within `reach` px of where `track` is first seen, between
-    frame `since` and then: something that could have brought, dropped or uncovered it
-    (`factor`: video pixels per analysis pixel)."""
-    first = track.first
+def _stirred(seen: Sightings, factor: float, track: Track, spot: Detection, since: int,
+             until: int, reach: float) -> bool:
+    """Whether another region moved within `reach` px of `track`'s sighting `spot`, between
+    frames `since` and `until`: something that could have brought, taken, dropped or
+    uncovered it (`factor`: video pixels per analysis pixel)."""
+    first = spot
     others: dict[int, tuple[Track, list[Detection]]] = {}
-    for frame in range(since, first.frame + 1):
+    for frame in range(since, until + 1):
         for other, det in seen.at(frame):
             if other is not track:
                 others.setdefault(id(other), (other, []))[1].append(det)
