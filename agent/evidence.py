@@ -59,20 +59,47 @@ def evidence_pictures(video: Path, verdict: Verdict, rule: RuleVerdict) -> list[
         points = [] if moving_camera else [
             (x * scale, y * scale) for t, x, y in _points(verdict, int(where["track"]), t0)
             if t0 - PAD_S <= t <= t1 + PAD_S]
+        label = f"{where.get('kind', '')} {t0:.2f} to {t1:.2f} s"
         if not points and not moving_camera and "x" in where and "y" in where:
-            # A body that is not followed (a thing that turns up at rest): ring its place.
-            points = [(float(where["x"]) * scale, float(where["y"]) * scale)]
-        pictures.append(_drawn(frames[index], points, f"{where.get('kind', '')} "
-                               f"{t0:.2f} to {t1:.2f} s"))
+            # A body that is not followed (a thing that turns up at rest, or goes): ring its
+            # place, as it looked before and after the change where both are known.
+            spot = [(float(where["x"]) * scale, float(where["y"]) * scale)]
+            ring = float(where["r"]) * scale if "r" in where else None
+            if "t_before" in where and "t_after" in where:
+                views = [_frame_at(frames, fps, float(where[k])) for k in ("t_before", "t_after")]
+                pictures.append(_side_by_side([
+                    _drawn(views[0], spot, f"before, {float(where['t_before']):.2f} s", ring,
+                           encode=False),
+                    _drawn(views[1], spot, f"after, {float(where['t_after']):.2f} s", ring,
+                           encode=False)]))
+                continue
+            points = spot
+        pictures.append(_drawn(frames[index], points, label))
     return pictures
 
 
-def _around(points: list[tuple[float, float]], width: int, height: int
+def _frame_at(frames: Any, fps: float, t: float) -> Any:
+    return frames[min(len(frames) - 1, max(0, round(t * fps)))]
+
+
+def _side_by_side(images: list[Any]) -> str:
+    from PIL import Image
+
+    joined = Image.new("RGB", (sum(i.width for i in images) + 4 * (len(images) - 1),
+                               max(i.height for i in images)))
+    x = 0
+    for image in images:
+        joined.paste(image, (x, 0))
+        x += image.width + 4
+    return _encoded(joined)
+
+
+def _around(points: list[tuple[float, float]], width: int, height: int, ring: float = 0.0
             ) -> tuple[int, int, int, int]:
-    """A box around the path with room for context: at least half the frame each way,
-    never past its edges."""
+    """A box around the path (and the ring around a spot) with room for context: at least
+    half the frame each way, never past its edges."""
     xs, ys = [p[0] for p in points], [p[1] for p in points]
-    pad = 0.1 * max(width, height)
+    pad = max(0.1 * max(width, height), 1.2 * ring)
     half_w = max((max(xs) - min(xs)) / 2 + pad, 0.25 * width)
     half_h = max((max(ys) - min(ys)) / 2 + pad, 0.25 * height)
     cx = min(max((max(xs) + min(xs)) / 2, half_w), width - half_w)
@@ -81,7 +108,10 @@ def _around(points: list[tuple[float, float]], width: int, height: int
             min(width, int(cx + half_w)), min(height, int(cy + half_h)))
 
 
-def _drawn(frame: Any, points: list[tuple[float, float]], label: str) -> str:
+def _drawn(frame: Any, points: list[tuple[float, float]], label: str,
+           ring: float | None = None, encode: bool = True) -> Any:
+    """The frame with the path (or one ringed spot, `ring` px wide where known), cropped
+    around it and labelled: a JPEG data URL, or the PIL image when not `encode`d."""
     from PIL import Image, ImageDraw
 
     image = Image.fromarray(frame)
@@ -90,11 +120,12 @@ def _drawn(frame: Any, points: list[tuple[float, float]], label: str) -> str:
         draw.line(points, fill=(230, 30, 30), width=2)
     for x, y in points:
         draw.ellipse([x - 2, y - 2, x + 2, y + 2], outline=(255, 255, 255), fill=(230, 30, 30))
+    r = 0.0
     if len(points) == 1:
-        (x, y), r = points[0], 0.04 * max(image.width, image.height)
+        (x, y), r = points[0], max(ring or 0.0, 0.04 * max(image.width, image.height))
         draw.ellipse([x - r, y - r, x + r, y + r], outline=(230, 30, 30), width=2)
     if points:
-        image = image.crop(_around(points, image.width, image.height))
+        image = image.crop(_around(points, image.width, image.height, r))
     draw = ImageDraw.Draw(image)
     if image.height != PICTURE_HEIGHT:
         image = image.resize((max(1, round(image.width * PICTURE_HEIGHT / image.height)),
@@ -103,6 +134,10 @@ def _drawn(frame: Any, points: list[tuple[float, float]], label: str) -> str:
     right = min(image.width, round(draw.textlength(label)) + 6)
     draw.rectangle([0, 0, right, 14], fill=(0, 0, 0))
     draw.text((3, 1), label, fill=(255, 255, 255))
+    return _encoded(image) if encode else image
+
+
+def _encoded(image: Any) -> str:
     buf = io.BytesIO()
     image.convert("RGB").save(buf, format="JPEG", quality=85)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

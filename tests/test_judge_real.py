@@ -3,6 +3,8 @@ the failures generators make (morphing, copies, bodies from nowhere, hovering)."
 
 from __future__ import annotations
 
+import base64
+import io
 from types import SimpleNamespace
 
 import numpy as np
@@ -367,6 +369,11 @@ def test_a_thing_that_turns_up_at_rest_is_ringed_in_the_report(tmp_path):
     assert where["x"] == pytest.approx(300, abs=3) and where["y"] == pytest.approx(198, abs=3)
     (picture,) = evidence_pictures(video, verdict, permanence)
     assert picture.startswith("data:image/jpeg;base64,")
+    # The spot before the pieces turn up and after, side by side: twice a crop's width.
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(base64.b64decode(picture.split(",", 1)[1])))
+    assert image.width > 1.8 * image.height
 
 
 def _swelling(grows: bool) -> np.ndarray:
@@ -389,6 +396,9 @@ def test_a_body_swelling_in_place_with_nothing_moving_breaks_permanence():
     permanence = next(r for r in verdict.rules if r.id == "permanence")
     assert permanence.status == "violated", permanence.evidence
     assert "changes at rest where nothing moved" in permanence.evidence
+    (where,) = permanence.where
+    assert where["x"] == pytest.approx(213, abs=3) and where["y"] == pytest.approx(150, abs=3)
+    assert where["t_before"] < 4 / 24 and where["t_after"] > 18 / 24
     assert verdict.measurements["unreliable_reason"].startswith("no moving object")
     still = judge_frames(_swelling(grows=False), 24)
     assert next(r for r in still.rules if r.id == "permanence").status == "unclear"

@@ -233,7 +233,12 @@ def materialised(scene: Scene) -> list[dict[str, Any]]:
         change = presence_change(tracking, det.bbox, before, after)
         if change > 0.5:
             at = first.frame if kind.startswith("appears") else last.frame
-            found.append(_event(track.id, kind, at / fps, det.x, det.y, change))
+            event = _event(track.id, kind, at / fps, det.x, det.y, change)
+            # The two moments compared and the spot's size, so a report can show the spot
+            # before and after, ringed.
+            x0, y0, x1, y1 = det.bbox
+            found.append(event | {"t_before": rnd(before / fps), "t_after": rnd(after / fps),
+                                  "r": rnd(0.5 * max(x1 - x0, y1 - y0))})
     return found
 
 
@@ -284,7 +289,9 @@ def check_permanence(scene: Scene) -> RuleVerdict:
         )
         conf = min(0.95, 0.6 + 0.3 * e["change"])
         where = [{"track": ev["track"], "t0": ev["t"], "t1": ev["t"], "kind": ev["kind"],
-                  "x": ev["x"], "y": ev["y"]} for ev in events]
+                  "x": ev["x"], "y": ev["y"]}
+                 | {k: ev[k] for k in ("t_before", "t_after", "r") if k in ev}
+                 for ev in events]
         return verdict("permanence", "violated", conf, evidence, (e["t"], e["t"]), where)
     evidence = (
         f"{len(scene.motions)} moving object(s) stay in view or leave through the frame's edges"
