@@ -68,13 +68,11 @@ def evidence_pictures(video: Path, verdict: Verdict, rule: RuleVerdict) -> list[
             if "t_before" in where and "t_after" in where:
                 views = [_frame_at(frames, fps, float(where[k])) for k in ("t_before", "t_after")]
                 pictures.append(_side_by_side([
-                    _drawn(views[0], spot, f"before, {float(where['t_before']):.2f} s", ring,
-                           encode=False),
-                    _drawn(views[1], spot, f"after, {float(where['t_after']):.2f} s", ring,
-                           encode=False)]))
+                    _picture(views[0], spot, f"before, {float(where['t_before']):.2f} s", ring),
+                    _picture(views[1], spot, f"after, {float(where['t_after']):.2f} s", ring)]))
                 continue
             points = spot
-        pictures.append(_drawn(frames[index], points, label))
+        pictures.append(_encoded(_picture(frames[index], points, label)))
     return pictures
 
 
@@ -108,10 +106,10 @@ def _around(points: list[tuple[float, float]], width: int, height: int, ring: fl
             min(width, int(cx + half_w)), min(height, int(cy + half_h)))
 
 
-def _drawn(frame: Any, points: list[tuple[float, float]], label: str,
-           ring: float | None = None, encode: bool = True) -> Any:
-    """The frame with the path (or one ringed spot, `ring` px wide where known), cropped
-    around it and labelled: a JPEG data URL, or the PIL image when not `encode`d."""
+def _picture(frame: Any, points: list[tuple[float, float]], label: str,
+             ring: float | None = None) -> Any:
+    """The frame (a PIL image) with the path, or one ringed spot (`ring` px wide where
+    known), cropped around it and labelled."""
     from PIL import Image, ImageDraw
 
     image = Image.fromarray(frame)
@@ -134,7 +132,7 @@ def _drawn(frame: Any, points: list[tuple[float, float]], label: str,
     right = min(image.width, round(draw.textlength(label)) + 6)
     draw.rectangle([0, 0, right, 14], fill=(0, 0, 0))
     draw.text((3, 1), label, fill=(255, 255, 255))
-    return _encoded(image) if encode else image
+    return image
 
 
 def _encoded(image: Any) -> str:

@@ -212,7 +212,7 @@ def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side:
             # moved (a stick swelling into a sphere in place): that needs no moving body.
             still = Scene(tracking, [], plan, fps, size, count, data)
             if materialised(still):
-                known.append(check_permanence(still))
+                known.append(check_permanence(still))  # reads the scene's `materialised`
         return Shot(known, None, adherence)
     seen = Sightings(tracking.tracks)
     motions = [dataclasses.replace(m, held=carried(m.track, seen))

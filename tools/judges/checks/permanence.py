@@ -191,8 +191,13 @@ def materialised(scene: Scene) -> list[dict[str, Any]]:
     Either must be seen steadily (not a speck flickering at the threshold); over the half
     second before the change ends no other region moved near it; its spot looks otherwise
     across the change (it was not merely missed or found); and it is neither a shadow nor,
-    for one that starts, split off another body.
+    for one that starts, split off another body. Worked out once per scene (a clip where
+    nothing travels looks for these alone).
     """
+    return scene.shared("materialised", lambda: _materialised(scene))
+
+
+def _materialised(scene: Scene) -> list[dict[str, Any]]:
     tracking, fps, count = scene.tracking, scene.fps, scene.count
     diagonal = float(np.hypot(*scene.size))
     slack = max(2, round(0.1 * fps))
@@ -208,37 +213,37 @@ def materialised(scene: Scene) -> list[dict[str, Any]]:
             continue
         ends = {kind for kind, _, _ in track_ends(track, fps, scene.size, count, tracking)}
         if "appears" in ends and first.frame >= window and last.frame >= count - 1 - slack:
-            # It turns up: compare its spot half a second before with just after.
-            det, before, after, kind = first, first.frame - window, first.frame + slack, \
-                "appears where nothing moved"
+            # It turns up: its spot half a second before against just after, and what moved
+            # near it over that half second.
+            turns_up, at = True, first.frame
+            before, after = first.frame - window, first.frame + slack
+            quiet = (before, first.frame)
         elif "vanishes" in ends and first.frame <= slack and last.frame <= count - 1 - window:
-            # A ghost: compare its spot at the start with just after it is gone.
-            det, before, after, kind = first, first.frame, last.frame + slack, \
-                "changes at rest where nothing moved"
+            # A ghost: its spot at the start against just after it is gone, and what moved
+            # near it over the half second before it went.
+            turns_up, at = False, last.frame
+            before, after = first.frame, last.frame + slack
+            quiet = (max(0, last.frame - window), last.frame + slack)
         else:
             continue
         after = min(count - 1, after)
-        if tracking.in_view(before, det.x, det.y, track.radius + 2.0) is False:
+        if tracking.in_view(before, first.x, first.y, track.radius + 2.0) is False:
             continue  # a moving camera had not shown the spot yet
-        if kind.startswith("appears"):
-            explained = origin(track, seen) is not None
-            quiet_from, quiet_to = before, first.frame
-        else:
-            explained = False
-            quiet_from, quiet_to = max(0, last.frame - window), last.frame + slack
-        if (explained or _stirred(seen, tracking.factor, track, det, quiet_from, quiet_to,
-                                  max(4.0 * track.radius, 0.05 * diagonal))
-                or looks_like_shadow(tracking, det)):
+        if ((turns_up and origin(track, seen) is not None)
+                or _stirred(seen, tracking.factor, track, first, *quiet,
+                            max(4.0 * track.radius, 0.05 * diagonal))
+                or looks_like_shadow(tracking, first)):
             continue
-        change = presence_change(tracking, det.bbox, before, after)
+        change = presence_change(tracking, first.bbox, before, after)
         if change > 0.5:
-            at = first.frame if kind.startswith("appears") else last.frame
-            event = _event(track.id, kind, at / fps, det.x, det.y, change)
+            kind = ("appears where nothing moved" if turns_up
+                    else "changes at rest where nothing moved")
             # The two moments compared and the spot's size, so a report can show the spot
             # before and after, ringed.
-            x0, y0, x1, y1 = det.bbox
-            found.append(event | {"t_before": rnd(before / fps), "t_after": rnd(after / fps),
-                                  "r": rnd(0.5 * max(x1 - x0, y1 - y0))})
+            x0, y0, x1, y1 = first.bbox
+            found.append(_event(track.id, kind, at / fps, first.x, first.y, change)
+                         | {"t_before": rnd(before / fps), "t_after": rnd(after / fps),
+                            "r": rnd(0.5 * max(x1 - x0, y1 - y0))})
     return found
 
 
@@ -247,14 +252,13 @@ def _stirred(seen: Sightings, factor: float, track: Track, spot: Detection, sinc
     """Whether another region moved within `reach` px of `track`'s sighting `spot`, between
     frames `since` and `until`: something that could have brought, taken, dropped or
     uncovered it (`factor`: video pixels per analysis pixel)."""
-    first = spot
     others: dict[int, tuple[Track, list[Detection]]] = {}
     for frame in range(since, until + 1):
         for other, det in seen.at(frame):
             if other is not track:
                 others.setdefault(id(other), (other, []))[1].append(det)
     for other, dets in others.values():
-        if min(np.hypot(d.x - first.x, d.y - first.y) for d in dets) > reach:
+        if min(np.hypot(d.x - spot.x, d.y - spot.y) for d in dets) > reach:
             continue
         xs, ys = [d.x for d in dets], [d.y for d in dets]
         if max(np.ptp(xs), np.ptp(ys)) > max(other.radius, 2.0 * factor):
