@@ -415,3 +415,94 @@ def test_a_jump_smeared_by_motion_blur_into_one_streak_is_still_a_jump():
     continuity = next(r for r in verdict.rules if r.id == "continuity")
     assert continuity.status == "violated" and "jumps" in continuity.evidence
     assert _status(verdict, "rigidity") == "followed"
+
+
+def test_a_ball_thrown_up_beside_a_hanging_arm_is_not_carried_by_it():
+    # An arm hangs from the top of the frame; the ball leaves the hand and flies up beside
+    # the arm, not touching it. The arm's box spans the frame's height, so the ball lies
+    # within it or next to it all the way up; its pixels lie a body's width away.
+    from tools.judges.agents import carried, touching
+    from tools.judges.tracking import detect_objects
+
+    def frame(k: int) -> tuple[Detection, Detection]:
+        mask = np.zeros((180, 320), dtype=bool)
+        mask[0:150, 60:70] = True  # the arm, 10 px wide
+        mask[140:160, 52:80] = True  # its hand
+        yy, xx = np.mgrid[:180, :320]
+        mask |= (xx - 84) ** 2 + (yy - (120 - 12 * k)) ** 2 <= 36  # the ball, 6 px from it
+        arm, ball = sorted(detect_objects(mask, np.zeros((180, 320, 3), np.uint8), 1.0, k),
+                           key=lambda d: -d.area)
+        return arm, ball
+
+    sightings = [frame(k) for k in range(6)]
+    arm, ball = Track(0, [a for a, _ in sightings]), Track(1, [b for _, b in sightings])
+    seen = Sightings([arm, ball])
+    assert not carried(ball, seen).any()
+    # Just under the hand (3 px below its pixels), it is held.
+    mask = np.zeros((180, 320), dtype=bool)
+    mask[0:150, 60:70] = True
+    mask[140:160, 52:80] = True
+    yy, xx = np.mgrid[:180, :320]
+    mask |= (xx - 66) ** 2 + (yy - 169) ** 2 <= 36
+    hand, held = sorted(detect_objects(mask, np.zeros((180, 320, 3), np.uint8), 1.0, 0),
+                        key=lambda d: -d.area)
+    assert touching(held, Sightings([Track(0, [hand])]), Track(1, [held]), range(0, 1))
+
+
+def test_a_ball_thrown_from_a_hand_without_gravity_glides_though_it_flies_beside_the_arm():
+    # Weightless, the ball flies up at a constant 11 px per frame beside the arm that threw
+    # it and out of the top of the frame within eight frames.
+    spec = ClipSpec(violation="gravity_zero", scene="throw", seed=280903890, size=(320, 180),
+                    noise=2.0, texture=True, environment="moon", nuisance="hand")
+    gravity = next(r for r in _judge(spec).rules if r.id == "gravity")
+    assert gravity.status == "violated" and "glides" in gravity.evidence
+
+
+def test_a_throw_leaving_a_cluttered_frame_within_eight_frames_is_measured():
+    # Noise, texture and shake make sixteen flickering regions, so the scene counts as
+    # cluttered; the ball crosses a fifth of the frame along one smooth line and leaves.
+    spec = ClipSpec(violation="gravity_zero", scene="throw", seed=595813464, size=(480, 270),
+                    noise=5.0, crf=20, shake_px=3.0, texture=True, environment="moon",
+                    nuisance="hand")
+    gravity = next(r for r in _judge(spec).rules if r.id == "gravity")
+    assert gravity.status == "violated" and "glides" in gravity.evidence
+
+
+def test_a_corner_read_off_a_blob_merged_with_a_burst_of_noise_is_no_fault():
+    from tools.judges.accounting import Body, Physics, account
+
+    t = np.arange(24) / 24.0
+    x = 100.0 + 60.0 * t
+    # A ball rising and then falling back, its corner at the apex cut sharp: a fault, unless
+    # the blobs at the corner are three times the ball (merged with something).
+    y = np.where(t < 0.5, 100.0 - 300.0 * t, 100.0 - 300.0 * (1.0 - t))
+    body = Body(0, t, x, y, 8.0, 0.3, np.zeros(24, dtype=bool))
+    faults = [p.kind for p in account([body], Physics(gravity=800.0)).pieces
+              if p.kind in ("sharp_turn", "midair_bounce", "kick")]
+    assert faults
+    swollen = np.zeros(24, dtype=bool)
+    swollen[11:14] = True
+    merged = Body(0, t, x, y, 8.0, 0.3, np.zeros(24, dtype=bool), swollen=swollen)
+    assert not [p.kind for p in account([merged], Physics(gravity=800.0)).pieces
+                if p.kind in ("sharp_turn", "midair_bounce", "kick")]
+
+
+def test_a_shard_is_sized_only_between_hand_offs():
+    from tools.judges.checks.base import one_body
+
+    still_there = Track(1, [_piece(f, 103.0, 101.0, area=80.0) for f in range(5, 8)])
+    scene, motion = _shards_scene([still_there])
+    jump = {"t0": 4 / 8.0, "t1": 5 / 8.0}
+    motion = SimpleNamespace(track=motion.track, radius=motion.radius,
+                             t=np.arange(6) / 8.0, jumps=[jump])
+    assert one_body(scene, motion) == slice(0, 5)  # the five sightings before the hand-off
+    alone, _ = _shards_scene([])
+    assert one_body(alone, motion) == slice(0, 6)  # a jump of its own: still one body
+
+
+def test_a_red_ball_blurred_pinker_as_it_speeds_up_keeps_its_colour():
+    # Motion blur mixes the grey wall into the red ball in proportion to its speed: falling
+    # fast its blob is half as large again and pinker than at rest. That is no change of colour.
+    spec = ClipSpec(violation=None, scene="drop", seed=612281575, size=(426, 240),
+                    shake_px=3.0, environment="space_station", nuisance="blur")
+    assert _status(_judge(spec), "rigidity") != "violated"

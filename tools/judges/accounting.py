@@ -124,6 +124,9 @@ class Body:
     breaks: Sequence[int] = ()  # sample indices where the track jumps (continuity's business)
     floor_times: np.ndarray = field(default_factory=lambda: np.zeros(0))  # sightings left out
     # because the body was down at its floor there, its blob merged with the floor or shadow
+    # bool per sample (empty: none): its blob twice the body's usual size or more, the body
+    # merged with something (another body, scenery, a burst of compression noise)
+    swollen: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 @dataclass(frozen=True)
@@ -532,6 +535,9 @@ def classify_break(before: Stretch, after: Stretch, physics: Physics,
                      vx_after_px_s=vx1, span_s=span)
     if bool(body.carried[max(0, k - 2) : k + 3].any()):
         return Piece(body.track, "carried", t, t, facts)
+    if bool(body.swollen[max(0, k - 2) : k + 3].any()):
+        # The corner is read off a blob that is not the body alone: it is the blob's corner.
+        return Piece(body.track, "unchecked", t, t, facts)
     if before.contact_after is not None:
         low = before.contact_after
         t0, t1 = float(before.t[-1]), float(after.t[0])

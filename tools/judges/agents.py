@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tools.judges.tracking import Detection, Track, colour_distance
+from tools.judges.tracking import Detection, Track, colour_distance, outline_gap
 
 TOUCH_PX = 3.0  # blobs this close (full-resolution px, at least) touch
 EMERGING_SHARE = 0.6  # a first sighting this much smaller than the body is it coming into view
@@ -25,6 +25,12 @@ def _gap(a: Detection, b: Detection) -> float:
     dx = max(0.0, max(a.bbox[0], b.bbox[0]) - min(a.bbox[2], b.bbox[2]))
     dy = max(0.0, max(a.bbox[1], b.bbox[1]) - min(a.bbox[3], b.bbox[3]))
     return math.hypot(dx, dy)
+
+
+def _touch(a: Detection, b: Detection, reach: float) -> bool:
+    """Whether two blobs lie within `reach` of each other: by their boxes first (cheap, and
+    most pairs are far apart), then by their outlines."""
+    return _gap(a, b) <= reach and outline_gap(a, b) <= reach
 
 
 class Sightings:
@@ -62,14 +68,15 @@ class Neighbour:
 
 
 def touching(det: Detection, seen: Sightings, own: Track, frames: range) -> list[Neighbour]:
-    """Sightings of other tracks in `frames` that touch `det` (within a few pixels, or half
-    the larger one's radius: blobs are cut at the noise, and a shadow falls a little off its
-    body), one per track."""
+    """Sightings of other tracks in `frames` that touch `det`, one per track: their outlines
+    lie within a few pixels, or half the broader one's radius across (blobs are cut at the
+    noise, and a shadow falls a little off its body; for an arm that is a share of its
+    width, not of its length)."""
     found: dict[int, Neighbour] = {}
     for frame in frames:
         for other, sighting in seen.at(frame):
-            reach = max(TOUCH_PX, 0.5 * max(det.radius, sighting.radius))
-            if other is not own and id(other) not in found and _gap(det, sighting) <= reach:
+            reach = max(TOUCH_PX, 0.5 * max(det.breadth, sighting.breadth))
+            if other is not own and id(other) not in found and _touch(det, sighting, reach):
                 found[id(other)] = Neighbour(other, sighting)
     return list(found.values())
 

@@ -69,6 +69,7 @@ from tools.media import read_video, video_size
 from tools.schema import Ledger, RuleVerdict, ShotPlan, Verdict
 
 MIN_FRAMES = 8
+SWOLLEN = 2.0  # a sighting this many times the body's usual area is the body merged with more
 MAX_SALIENT = 4  # bodies followed at most: a clip's subjects, not its scenery's flicker
 MIN_SHOT_S = 1.0  # a shot of an edited clip shorter than this is not judged
 SALIENT_SHARE = 0.3
@@ -179,7 +180,8 @@ def _judge_shot(frames: np.ndarray, fps: float, plan: ShotPlan | None, max_side:
     busy = cluttered(len(bodies), tracking.camera, width * scale)
     if busy:
         moving = [t for t in moving
-                  if steady(t, count, tracking.factor) and not scenery(tracking, t)]
+                  if steady(t, count, diagonal, tracking.factor)
+                  and not scenery(tracking, t)]
     elif len(moving) > 1:
         moving = [t for t in moving if steady_look(t, tracking.factor) or smooth_path(t)]
     data |= _tracking_measurements(tracking, moving, fps)
@@ -388,9 +390,11 @@ def _body(motion: TrackMotion) -> Body:
     index = np.flatnonzero(keep)
     jumps = [float(j["t1"]) for j in motion.jumps]
     breaks = sorted({int(np.searchsorted(motion.t[index], t - 1e-6)) for t in jumps})
+    areas = np.array([d.area for d in motion.track.detections])
+    swollen = areas >= SWOLLEN * float(np.median(areas))
     return Body(motion.track.id, motion.t[index], motion.x[index], motion.y[index],
                 motion.radius, position_noise(motion), held[index], breaks=breaks,
-                floor_times=motion.t[~keep])
+                floor_times=motion.t[~keep], swollen=swollen[index])
 
 
 def _unreliable_reason(tracking: Tracking, moving: list[Track], count: int) -> str | None:
@@ -406,6 +410,9 @@ def _unreliable_reason(tracking: Tracking, moving: list[Track], count: int) -> s
 
 
 CLUTTER_MOVERS = 2 * MAX_SALIENT + 1  # movers beyond which a scene counts as cluttered
+# Share of the clip's frames, or of the frame's diagonal, over which a body in a cluttered
+# scene must be followed to be measured.
+STEADY_SHARE = 0.15
 
 
 
@@ -417,12 +424,17 @@ def cluttered(movers: int, camera: dict[str, float] | None, width: float) -> boo
     return movers >= CLUTTER_MOVERS or sweep
 
 
-def steady(track: Track, count: int, factor: float = 1.0) -> bool:
+def steady(track: Track, count: int, diagonal: float, factor: float = 1.0) -> bool:
     """Whether a body in a cluttered scene was followed well enough to measure: seen in
-    nearly every frame of a good share of the clip, and `steady_look`."""
+    nearly every frame of a good share of the clip, or along one smooth path across a good
+    share of the frame (a ball thrown through the picture may leave it within a few frames;
+    the scenery's flicker stays put, and chance links among it hop), and `steady_look`."""
     dets = track.detections
     span = dets[-1].frame - dets[0].frame + 1
-    long_enough = span >= max(MIN_FRAMES + 2, 0.15 * count)
+    _, xs, ys = track.arrays()
+    across = math.hypot(float(np.ptp(xs)), float(np.ptp(ys))) >= STEADY_SHARE * diagonal
+    long_enough = span >= max(MIN_FRAMES + 2, STEADY_SHARE * count) or (
+        across and smooth_path(track))
     return (len(dets) >= 0.8 * span and long_enough
             and (steady_look(track, factor) or smooth_path(track)))
 

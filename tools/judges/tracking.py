@@ -25,6 +25,7 @@ from scipy.optimize import linear_sum_assignment
 from tools.judges.camera import MIN_AGREEMENT, camera_path, masked_median, warp
 
 ANALYSIS_MAX_SIDE = 320
+OUTLINE_CELLS = 8  # a blob's outline is kept as this many by this many cells over its box
 MIN_THRESHOLD = 12.0  # grey levels: below this, H.264 ringing and dithering dominate
 # A shadow scales the channels alike; a dull body darker than the wall (a grey-green ball on a
 # white wall) scales them almost alike, off by a few hundredths: measured 0.043 on real
@@ -51,6 +52,11 @@ class Detection:
     # `colour`). Weighted by contrast, a two-tone body (a steel ball and its highlight)
     # flips between its tones as the scenery behind it changes; its mean does not.
     mean_colour: tuple[float, float, float] | None = None
+    # Its outline, coarsely: its box cut into OUTLINE_CELLS x OUTLINE_CELLS cells, one bit per
+    # cell that holds any of its pixels, one int per row of cells (empty: the whole box). A
+    # box says little about what lies beside a long or bent body (an arm reaching in from the
+    # top spans the frame's height); the cells say where its pixels are.
+    cells: tuple[int, ...] = ()
 
     @property
     def look(self) -> tuple[float, float, float]:
@@ -61,6 +67,33 @@ class Detection:
     def radius(self) -> float:
         """Radius of the disc with the blob's area: a size measure robust to blob shape."""
         return math.sqrt(self.area / math.pi)
+
+    @property
+    def breadth(self) -> float:
+        """Its radius across: the disc radius for a round blob, about half its width for a
+        long one (an arm, a stick), whose disc radius says more about its length."""
+        x0, y0, x1, y1 = self.bbox
+        return min(self.radius, 2.0 / math.pi * self.area / max(x1 - x0, y1 - y0, 1e-9))
+
+    def boxes(self) -> np.ndarray:
+        """The occupied cells of its outline as boxes (x0, y0, x1, y1), one row each."""
+        x0, y0, x1, y1 = self.bbox
+        if not self.cells:
+            return np.array([self.bbox], dtype=float)
+        n = len(self.cells)
+        rows, cols = np.nonzero([[(bits >> c) & 1 for c in range(n)] for bits in self.cells])
+        w, h = (x1 - x0) / n, (y1 - y0) / n
+        return np.stack([x0 + cols * w, y0 + rows * h, x0 + (cols + 1) * w,
+                         y0 + (rows + 1) * h], axis=1)
+
+
+def outline_gap(a: Detection, b: Detection) -> float:
+    """Distance between two blobs' occupied cells: 0 when they overlap, never less than the
+    gap between their boxes."""
+    p, q = a.boxes()[:, None, :], b.boxes()[None, :, :]
+    dx = np.maximum(0.0, np.maximum(p[..., 0], q[..., 0]) - np.minimum(p[..., 2], q[..., 2]))
+    dy = np.maximum(0.0, np.maximum(p[..., 1], q[..., 1]) - np.minimum(p[..., 3], q[..., 3]))
+    return float(np.sqrt(dx * dx + dy * dy).min())
 
 
 @dataclass
@@ -309,6 +342,7 @@ def detect_objects(
     firm_c = [np.bincount(ids, weights=weight * pixels[:, c], minlength=count + 1)
               for c in range(3)]
     slices = ndimage.find_objects(labels, max_label=count)
+    cells = _outline_cells(where, ids, width, slices)
     detections = []
     for i in keep:
         box = slices[i - 1]
@@ -325,6 +359,7 @@ def detect_objects(
                 colour=(firm_c[0][i] / mass[i], firm_c[1][i] / mass[i], firm_c[2][i] / mass[i]),
                 mean_colour=(sums_c[0][i] / area[i], sums_c[1][i] / area[i],
                              sums_c[2][i] / area[i]),
+                cells=cells[i],
                 at_edge=(x0 <= 1 + border or y0 <= 1 + border or x1 >= width - 1 - border
                          or y1 >= height - 1 - border
                          or (view is not None and not view[max(0, y0 - 2) : y1 + 2,
@@ -332,6 +367,23 @@ def detect_objects(
             )
         )
     return detections
+
+
+def _outline_cells(where: np.ndarray, ids: np.ndarray, width: int,
+                   slices: Sequence[tuple[slice, slice] | None]) -> list[tuple[int, ...]]:
+    """Each blob's outline cells (see `Detection.cells`), indexed by label; all blobs at once."""
+    n = OUTLINE_CELLS
+    box = np.zeros((len(slices) + 1, 4), dtype=np.int64)  # y0, y1, x0, x1 per label
+    for i, found in enumerate(slices, start=1):
+        if found is not None:
+            box[i] = (found[0].start, found[0].stop, found[1].start, found[1].stop)
+    py, px = where // width, where % width
+    b = box[ids]
+    row = (py - b[:, 0]) * n // np.maximum(b[:, 1] - b[:, 0], 1)
+    col = (px - b[:, 2]) * n // np.maximum(b[:, 3] - b[:, 2], 1)
+    bits = np.zeros((len(slices) + 1, n), dtype=np.int64)
+    np.bitwise_or.at(bits, (ids, row), np.left_shift(1, col))
+    return [tuple(int(v) for v in r) for r in bits]
 
 
 def _core_weights(excess: np.ndarray, ids: np.ndarray, blobs: Sequence[int]) -> np.ndarray:

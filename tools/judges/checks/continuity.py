@@ -7,11 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
+from tools.judges.checks.base import Scene, TrackMotion, handed_off, rnd, verdict
 from tools.judges.checks.gravity import expected_accel
 from tools.judges.checks.permanence import teleports
-from tools.judges.checks.rigidity import CHROMA_CHANGE, chromaticity
-from tools.judges.tracking import Detection
 from tools.schema import RuleVerdict
 
 # One misplaced detection makes two reversals (out and back); shuffled frames make many.
@@ -157,43 +155,6 @@ def _smooth_flights(scene: Scene) -> dict[int, list[tuple[float, float]]]:
     return found
 
 
-CROWD = 3  # other look-alike pieces around a hand-off: a heap or a spray, not a lone body
-
-
-def handed_off(scene: Scene, motion: TrackMotion, frame0: int, frame1: int) -> bool:
-    """Whether a track's step from its sighting in `frame0` to the one in `frame1` only
-    handed it from one body to another alike.
-
-    Among many look-alike pieces (the shards of a broken glass, a heap of pebbles) the
-    tracker can pass a track from one piece to the next, and back: its jumps and reversals
-    are the hand-offs'. The body never left: just after the step something alike is still
-    where it was, or just before it something alike was already where it lands. A body that
-    jumps leaves its place empty and lands where nothing was. Frames shown out of order
-    bring a lone body back where it was, maybe as another track, so a hand-off needs a
-    crowd: at least `CROWD` other look-alike pieces around.
-    """
-    by_frame = {d.frame: d for d in motion.track.detections}
-    start, end = by_frame.get(frame0), by_frame.get(frame1)
-    if start is None or end is None:
-        return False
-    own = {id(d) for d in motion.track.detections}
-    window = max(2, round(0.25 * scene.fps))
-    near = 1.5 * motion.radius
-    around = max(6.0 * motion.radius, 0.08 * float(np.hypot(*scene.size)))
-    held, crowd = False, set()
-    seen = scene.sightings()
-    for frame in range(frame0 - window, frame1 + window + 1):
-        for track, det in seen.at(frame):
-            if id(det) in own:
-                continue
-            if (frame0 < det.frame and _alike(det, start, near)) or (
-                    det.frame < frame1 and _alike(det, end, near)):
-                held = True
-            if _alike(det, start, around):
-                crowd.add(track.id)
-    return held and len(crowd) >= CROWD
-
-
 def _handed_jump(scene: Scene, motion: TrackMotion, jump: dict[str, Any]) -> bool:
     return handed_off(scene, motion, round(jump["t0"] * scene.fps),
                       round(jump["t1"] * scene.fps))
@@ -204,17 +165,6 @@ def _handed_turn(scene: Scene, motion: TrackMotion, t: float) -> bool:
     k = int(np.argmin(np.abs(motion.t - t)))
     frames = [int(f) for f in motion.frames[max(0, k - 1) : k + 2]]
     return any(handed_off(scene, motion, a, b) for a, b in itertools.pairwise(frames))
-
-
-def _alike(det: Detection, other: Detection, near: float) -> bool:
-    """Whether `det` sits within `near` px of `other` and could be the same piece: a small
-    piece's blob flickers in size, so up to a factor of 3, and glass glints, so only its hue
-    must match (within half the change `rigidity` calls another colour)."""
-    if np.hypot(det.x - other.x, det.y - other.y) > near:
-        return False
-    size = abs(np.log(max(det.area, 1.0) / max(other.area, 1.0)))
-    hue = float(np.hypot(*(chromaticity(det.look) - chromaticity(other.look))))
-    return bool(size <= np.log(3.0) and hue < 0.5 * CHROMA_CHANGE)
 
 
 def check_continuity(scene: Scene) -> RuleVerdict:

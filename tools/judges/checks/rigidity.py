@@ -13,7 +13,15 @@ import math
 
 import numpy as np
 
-from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
+from tools.judges.checks.base import (
+    CHROMA_CHANGE,
+    Scene,
+    TrackMotion,
+    chromaticity,
+    one_body,
+    rnd,
+    verdict,
+)
 from tools.judges.tracking import Detection, same_look, soft_radius
 from tools.schema import RuleVerdict
 
@@ -23,16 +31,18 @@ MIN_SIZES = 12
 def clean_sizes(motion: TrackMotion, scene: Scene) -> tuple[np.ndarray, np.ndarray]:
     """(times, radii) of detections whose area is trustworthy.
 
-    Skips detections cut by the frame edge, close to another moving object (blobs merge),
-    resting ones (a body at rest fades into the median background) and those that cannot be
-    told from the scenery behind them (see `soft_radius`).
+    Only from the longest stretch of the track that shows one body (`one_body`). Skips
+    detections cut by the frame edge, close to another moving object (blobs merge), resting
+    ones (a body at rest fades into the median background) and those that cannot be told
+    from the scenery behind them (see `soft_radius`).
     """
     others = [m for m in scene.motions if m is not motion]
     times, radii = [], []
     step = np.hypot(np.diff(motion.x, prepend=np.nan), np.diff(motion.y, prepend=np.nan))
     still = motion.rest & ~(step > 0.5)  # rolling is fine; lying still is not
+    body = one_body(scene, motion)
     for k, det in enumerate(motion.track.detections):
-        if det.at_edge or still[k] or motion.held_at(k):
+        if det.at_edge or still[k] or motion.held_at(k) or not body.start <= k < body.stop:
             continue
         near = any(_near(o, det.frame, det.x, det.y, motion.radius) for o in others)
         size = None if near else soft_radius(scene.tracking, det)
@@ -67,17 +77,14 @@ def size_change(times: np.ndarray, radii: np.ndarray) -> tuple[float, float, flo
     return late / max(early, 1e-9), float(times[part // 2]), float(times[-part // 2 - 1])
 
 
-CHROMA_CHANGE = 0.12  # chromaticity distance between two stretches of one body: another colour
 # Brightness of one body before a moment and after it: white turning black, grey turning
 # white. Clean clips of the studied calibration seed stay under 1.5x (shading, compression);
 # a body passing into a cast shadow, or glass tumbling in the light, comes near 2x.
 LIGHTNESS_CHANGE = 2.2
-
-
-def chromaticity(colour: tuple[float, float, float]) -> np.ndarray:
-    """(r, g) over r + g + b: a body's colour without its brightness."""
-    total = max(sum(colour), 1.0)
-    return np.array([colour[0] / total, colour[1] / total])
+# Shares of scenery blurred into two stretches of a body further apart than this are not
+# compared for hue: a fifth of the way from a saturated ball to a grey wall is about 0.07 in
+# chromaticity, well under `CHROMA_CHANGE`.
+MIXED_APART = 0.2
 
 
 def colour_change(motion: TrackMotion, scene: Scene) -> tuple[float, float, float, str] | None:
@@ -95,18 +102,29 @@ def colour_change(motion: TrackMotion, scene: Scene) -> tuple[float, float, floa
     # motion blur mixes the scenery into the body's colour.
     shapes = [_elongation(d) for d in motion.track.detections]
     shape = float(np.median(shapes))
-    keep = [(motion.t[k], d.colour) for k, d in enumerate(motion.track.detections)
+    keep = [(motion.t[k], d.colour, d.area) for k, d in enumerate(motion.track.detections)
             if not d.at_edge and d.area >= 0.5 * usual and not motion.held_at(k)
             and shapes[k] <= 1.4 * shape
             and not any(_near(o, d.frame, d.x, d.y, motion.radius) for o in others)]
     if len(keep) < 6:
         return None
-    times = np.array([t for t, _ in keep])
-    chroma = np.array([chromaticity(c) for _, c in keep])
+    times = np.array([t for t, _, _ in keep])
+    chroma = np.array([chromaticity(c) for _, c, _ in keep])
     windows = [np.median(chroma[i : i + 3], axis=0) for i in range(len(chroma) - 2)]
+    # Blur smears a fast body over more pixels than its own, each a mix of it and the
+    # scenery: the share of scenery in its colour is about the share of its blob beyond
+    # the body's own size (a low quartile of its sizes: the body seen slow). Hues are compared
+    # between stretches mixed alike, or a red ball falling fast past a grey wall would turn
+    # pink. (A body that turns fainter shrinks its blob, and that is no mixing.)
+    areas = np.array([a for _, _, a in keep])
+    own = float(np.percentile(areas, 25))
+    mixed = [float(np.median(np.clip(1.0 - own / areas[i : i + 3], 0.0, None)))
+             for i in range(len(areas) - 2)]
     worst = None
     for i, a in enumerate(windows):
         for j in range(i + 3, len(windows)):
+            if abs(mixed[j] - mixed[i]) > MIXED_APART:
+                continue
             hue = float(np.hypot(*(windows[j] - a))) / CHROMA_CHANGE
             if hue > 1.0 and (worst is None or hue > worst[0]):
                 worst = (hue, float(times[i + 1]), float(times[j + 1]),
@@ -114,7 +132,7 @@ def colour_change(motion: TrackMotion, scene: Scene) -> tuple[float, float, floa
     # Brightness as a lasting step: the body before a moment and after it, each side a fifth
     # of the sightings at least, so a glint off a tumbling shard (a few bright frames) is not
     # a change of colour while a white ball turned black stays black.
-    light = np.log(np.maximum([float(np.mean(c)) for _, c in keep], 1.0))
+    light = np.log(np.maximum([float(np.mean(c)) for _, c, _ in keep], 1.0))
     side = max(3, len(light) // 5)
     for k in range(side, len(light) - side + 1):
         step = float(np.median(light[k:]) - np.median(light[:k]))
