@@ -233,3 +233,23 @@ def test_a_two_tone_bob_is_one_track_however_the_scenery_behind_it_changes():
     diagonal = math.hypot(frames.shape[2], frames.shape[1])
     moving = [t for t in tracking.tracks if is_moving(t, diagonal, tracking.min_area)]
     assert len(moving) == 1 and len(moving[0].detections) >= 0.9 * len(frames)
+
+
+def test_a_body_cut_off_by_the_frames_edge_is_placed_by_the_side_still_in_view():
+    # A ball of radius 8 leaving through the top edge at 10 px per frame: the blob of its
+    # last sighting is the half still in view, whose centre lags; the body's centre lies one
+    # radius in from the box's lower side.
+    from tools.judges.tracking import detect_objects
+
+    yy, xx = np.mgrid[:120, :160]
+    dets = []
+    for k, cy in enumerate([60.0, 50.0, 40.0, 30.0, 20.0, 10.0, 0.0]):
+        mask = (xx - 80) ** 2 + (yy - cy) ** 2 <= 64
+        (det,) = detect_objects(mask, np.zeros((120, 160, 3), np.uint8), 1.0, k)
+        dets.append(det)
+    track = Track(0, dets)
+    _, ys = track.centres()
+    assert dets[-1].cut == "t" and dets[0].cut == ""
+    assert ys[-1] == pytest.approx(0.0, abs=1.0)
+    assert dets[-1].y > 2.5  # the half in view has its centre a third of a radius in
+    assert ys[:4] == pytest.approx([d.y for d in dets[:4]])

@@ -67,9 +67,16 @@ class Smooth:
     accel_se: float
     velocity_se: float
     rms: float
+    velocity_accel_cov: float = 0.0
 
     def velocity_at(self, t: float) -> float:
         return self.velocity + self.accel * (t - self.tm)
+
+    def velocity_se_at(self, t: float) -> float:
+        """The standard error of `velocity_at(t)`: larger away from the stretch's middle."""
+        d = t - self.tm
+        var = self.velocity_se**2 + d * d * self.accel_se**2 + 2.0 * d * self.velocity_accel_cov
+        return math.sqrt(max(var, 0.0))
 
 
 def fit_smooth(t: np.ndarray, v: np.ndarray, noise: float) -> Smooth:
@@ -83,7 +90,7 @@ def fit_smooth(t: np.ndarray, v: np.ndarray, noise: float) -> Smooth:
     cov = np.linalg.pinv(design.T @ design) * max(rms, noise) ** 2
     return Smooth(tm, float(coef[0]), float(coef[1]), float(coef[2]),
                   float(math.sqrt(max(cov[2, 2], 0.0))), float(math.sqrt(max(cov[1, 1], 0.0))),
-                  rms)
+                  rms, float(cov[1, 2]))
 
 
 @dataclass(frozen=True)
@@ -555,6 +562,12 @@ def classify_break(before: Stretch, after: Stretch, physics: Physics,
     fps = 1.0 / max(float(np.median(np.diff(body.t))), 1e-6)
     frame_change = CORNER_FRAMES * (gravity or 0.0) / fps
     if change * span / 4.0 < 2.0 * visible or change <= frame_change:
+        return None
+    # Each side's velocity at the corner is extrapolated from its own fit; a change those
+    # fits cannot tell from their own noise (a stretch of a few jittery sightings) is none.
+    noise = math.sqrt(sum(f.velocity_se_at(t) ** 2
+                          for f in (before.fy, after.fy, before.fx, after.fx)))
+    if change <= 3.0 * noise:
         return None
     # A fall turned back or stopped at once where something holds the body up is a bounce
     # or a landing (the last little hop of a settling ball lands dead).

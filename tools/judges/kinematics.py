@@ -573,7 +573,8 @@ def salient(movers: list[Track], count: int, diagonal: float) -> list[Track]:
 
 def analyse_track(track: Track, fps: float, diagonal: float) -> TrackMotion:
     """Times, jumps, rests and airborne segment fits of one track."""
-    frames, xs, ys = track.arrays()
+    frames, _, _ = track.arrays()
+    xs, ys = track.centres()
     t = frames / fps
     radius = track.radius
     step, ratio = step_ratios(frames, xs, ys)

@@ -25,6 +25,7 @@ from scipy.optimize import linear_sum_assignment
 from tools.judges.camera import MIN_AGREEMENT, camera_path, masked_median, warp
 
 ANALYSIS_MAX_SIDE = 320
+CUT_SHARE = 0.8  # a blob at the frame's edge under this share of its body's area is cut off
 OUTLINE_CELLS = 8  # a blob's outline is kept as this many by this many cells over its box
 MIN_THRESHOLD = 12.0  # grey levels: below this, H.264 ringing and dithering dominate
 # A shadow scales the channels alike; a dull body darker than the wall (a grey-green ball on a
@@ -57,6 +58,9 @@ class Detection:
     # box says little about what lies beside a long or bent body (an arm reaching in from the
     # top spans the frame's height); the cells say where its pixels are.
     cells: tuple[int, ...] = ()
+    # The frame's sides its box runs into ("l", "t", "r", "b"): there the body is cut off and
+    # its blob is only the part in view (empty where the cut is a moving camera's, or none).
+    cut: str = ""
 
     @property
     def look(self) -> tuple[float, float, float]:
@@ -122,6 +126,28 @@ class Track:
     @property
     def radius(self) -> float:
         return float(np.median([d.radius for d in self.detections]))
+
+    def centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """x and y of the body's centre at each sighting. Where the frame's edge cuts the
+        body off, the blob's centre is the centre of the part in view, pulled inwards by up to
+        a radius (a ball leaving through the top seems to slow as it goes); the body's centre
+        lies one radius in from the side of its box that is still in view."""
+        _, xs, ys = self.arrays()
+        radius = self.radius
+        for k, d in enumerate(self.detections):
+            if not d.cut or d.area >= CUT_SHARE * math.pi * radius**2:
+                continue
+            # The box runs along pixel edges; positions are of pixel centres, half a pixel in.
+            x0, y0, x1, y1 = (v - 0.5 for v in d.bbox)
+            if "l" in d.cut and "r" not in d.cut:
+                xs[k] = x1 - radius
+            if "r" in d.cut and "l" not in d.cut:
+                xs[k] = x0 + radius
+            if "t" in d.cut and "b" not in d.cut:
+                ys[k] = y1 - radius
+            if "b" in d.cut and "t" not in d.cut:
+                ys[k] = y0 + radius
+        return xs, ys
 
 
 def downscale(frames: np.ndarray, max_side: int = ANALYSIS_MAX_SIDE) -> tuple[np.ndarray, int]:
@@ -349,6 +375,9 @@ def detect_objects(
         if box is None:
             continue
         y0, y1, x0, x1 = box[0].start, box[0].stop, box[1].start, box[1].stop
+        sides = "".join(side for side, cut in (
+            ("l", x0 <= 1 + border), ("t", y0 <= 1 + border), ("r", x1 >= width - 1 - border),
+            ("b", y1 >= height - 1 - border)) if cut)
         detections.append(
             Detection(
                 frame=frame_index,
@@ -360,10 +389,9 @@ def detect_objects(
                 mean_colour=(sums_c[0][i] / area[i], sums_c[1][i] / area[i],
                              sums_c[2][i] / area[i]),
                 cells=cells[i],
-                at_edge=(x0 <= 1 + border or y0 <= 1 + border or x1 >= width - 1 - border
-                         or y1 >= height - 1 - border
-                         or (view is not None and not view[max(0, y0 - 2) : y1 + 2,
-                                                          max(0, x0 - 2) : x1 + 2].all())),
+                at_edge=bool(sides) or (view is not None and not view[
+                    max(0, y0 - 2) : y1 + 2, max(0, x0 - 2) : x1 + 2].all()),
+                cut=sides,
             )
         )
     return detections
