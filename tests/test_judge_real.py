@@ -515,3 +515,14 @@ def test_a_small_ball_lost_among_leaves_for_a_few_frames_is_not_kicked():
     spec = ClipSpec(violation=None, scene="throw", seed=632256759, size=(320, 180), noise=2.0,
                     crf=28, environment="mars", nuisance="clutter")
     assert _status(_judge(spec), "gravity") != "violated"
+
+
+def test_a_throw_leaving_through_the_top_is_not_slowed_by_the_edge_cutting_it():
+    # Weightless, the ball rises at a constant 11 px per frame for five frames; in the sixth
+    # the top edge cuts it in half, and the centre of the half in view lags by 4 px: read as
+    # the ball's, that lag is the slowing of a rise under gravity.
+    spec = ClipSpec(violation="gravity_zero", scene="throw", seed=220932088, size=(320, 180),
+                    noise=2.0, crf=34, shake_px=2.0, texture=True, environment="moon",
+                    nuisance="hand")
+    gravity = next(r for r in _judge(spec).rules if r.id == "gravity")
+    assert gravity.status == "violated" and "glides" in gravity.evidence
