@@ -565,9 +565,11 @@ def classify_break(before: Stretch, after: Stretch, physics: Physics,
         return None
     # Each side's velocity at the corner is extrapolated from its own fit; a change those
     # fits cannot tell from their own noise (a stretch of a few jittery sightings) is none.
+    # The noise sums all four components' errors, more than the change's own error, so
+    # twice it is the bar.
     noise = math.sqrt(sum(f.velocity_se_at(t) ** 2
                           for f in (before.fy, after.fy, before.fx, after.fx)))
-    if change <= 3.0 * noise:
+    if change <= 2.0 * noise:
         return None
     # A fall turned back or stopped at once where something holds the body up is a bounce
     # or a landing (the last little hop of a settling ball lands dead).
