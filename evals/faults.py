@@ -184,41 +184,21 @@ def _kill(proc: subprocess.Popen) -> None:
 
 def _killed_run(work: Path, log: Path, slow: str = "0.4", after_logged: int = 1,
                 sig: int = signal.SIGKILL) -> Path:
-    """A run stopped by `sig` while it generates, once `after_logged` candidates finished.
-
-    On a loaded machine the signal can land after the run's last round (the tiny run needs
-    two); then it is made again with each generation twice as slow, so the cases always start
-    from a run that was stopped."""
+    """A run stopped by `sig` while it generates, once `after_logged` candidates finished."""
     out = work / "runs"
-    run_dir: Path | None = None
-    for attempt in range(3):
-        shutil.rmtree(out, ignore_errors=True)
-        log.unlink(missing_ok=True)
-        pace = str(float(slow) * 2**attempt)
-        proc = _worker(_tiny_run(out), _env(KINEMA_FAULT_LOG=str(log), KINEMA_FAULT_SLOW=pace),
-                       work)
-        deadline = time.monotonic() + 60
-        while len(_logged(log)) < after_logged and proc.poll() is None \
-                and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(float(pace) / 2)
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(sig)
-        proc.communicate(timeout=60)
-        run_dir = _only_run(out, 1)
-        assert run_dir is not None, "the run made no folder"
-        if not _completed(run_dir):
-            break
-    assert run_dir is not None
+    proc = _worker(_tiny_run(out), _env(KINEMA_FAULT_LOG=str(log), KINEMA_FAULT_SLOW=slow),
+                   work)
+    deadline = time.monotonic() + 60
+    while len(_logged(log)) < after_logged and proc.poll() is None \
+            and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(float(slow) / 2)
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(sig)
+    proc.communicate(timeout=60)
+    run_dir = _only_run(out, 1)
+    assert run_dir is not None, "the run made no folder"
     return run_dir
-
-
-def _completed(run_dir: Path) -> bool:
-    """Whether the run finished before it could be stopped."""
-    try:
-        return bool(json.loads((run_dir / "result.json").read_text())["status"] == "completed")
-    except (OSError, ValueError, KeyError):
-        return False
 
 
 # ---- cases ---------------------------------------------------------------------------------
