@@ -283,6 +283,8 @@ def corrupt_files(work: Path, rng: random.Random, fast: bool) -> Outcome:
         target = run_dir / "result.json" if name == "resume on a file" else run_dir
         code, _, err = _finish(_worker(["resume", str(target), "--json"],
                                        _env(KINEMA_FAULT_LOG=str(log)), here))
+        if recoverable and code == 2 and "already completed" in err:
+            code = 0  # the base run finished before its stop landed: nothing to recover
         kept = files_before <= {p.name for p in run_dir.iterdir()} | {"checkpoints.sqlite"}
         if recoverable:
             ok, why = _held_run(code, err, run_dir)
