@@ -433,10 +433,9 @@ def steady(track: Track, count: int, diagonal: float, factor: float = 1.0) -> bo
     span = dets[-1].frame - dets[0].frame + 1
     _, xs, ys = track.arrays()
     across = math.hypot(float(np.ptp(xs)), float(np.ptp(ys))) >= STEADY_SHARE * diagonal
-    long_enough = span >= max(MIN_FRAMES + 2, STEADY_SHARE * count) or (
-        across and smooth_path(track))
-    return (len(dets) >= 0.8 * span and long_enough
-            and (steady_look(track, factor) or smooth_path(track)))
+    smooth = smooth_path(track)
+    long_enough = span >= max(MIN_FRAMES + 2, STEADY_SHARE * count) or (across and smooth)
+    return len(dets) >= 0.8 * span and long_enough and (smooth or steady_look(track, factor))
 
 
 def smooth_path(track: Track) -> bool:
