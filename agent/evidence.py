@@ -3,7 +3,10 @@
 A verdict says "object 0 glides from 1.92 s to 3.96 s"; a person should not have to take that
 on trust. For each stretch a violated rule names (`RuleVerdict.where`), the frame at its middle
 is shown with the body's tracked positions over the stretch drawn on it (a red line with a dot
-per frame, the stretch's ends marked), cropped around the path; a thing the judge did not follow
+per frame, the stretch's ends marked), cropped around the path; where the rule compared the path
+with the plan's simulation, the simulated path (aligned to the video) is drawn on it in green,
+and a chart beside the frame plots both against time (a ball that rises at the wrong pace
+follows the right line on the frame: only time shows it); a thing the judge did not follow
 (one that turns up at rest) is ringed where it appears. Positions on a moving camera's canvas do
 not map onto a frame directly, so for such clips only the frame is shown.
 """
@@ -56,10 +59,18 @@ def evidence_pictures(video: Path, verdict: Verdict, rule: RuleVerdict) -> list[
     for where in rule.where[:MAX_PICTURES]:
         t0, t1 = float(where["t0"]), float(where["t1"])
         index = min(len(frames) - 1, max(0, round(0.5 * (t0 + t1) * fps)))
-        points = [] if moving_camera else [
-            (x * scale, y * scale) for t, x, y in _points(verdict, int(where["track"]), t0)
+        timed = [] if moving_camera else [
+            (t, x * scale, y * scale) for t, x, y in _points(verdict, int(where["track"]), t0)
             if t0 - PAD_S <= t <= t1 + PAD_S]
+        points = [(x, y) for _, x, y in timed]
         label = f"{where.get('kind', '')} {t0:.2f} to {t1:.2f} s"
+        simulated = [] if moving_camera else [(float(t), float(x) * scale, float(y) * scale)
+                                              for t, x, y in where.get("expected", [])]
+        if simulated and timed:
+            frame = _picture(frames[index], points, label,
+                             expected=[(x, y) for _, x, y in simulated])
+            pictures.append(_side_by_side([frame, _chart(timed, simulated, (t0, t1))]))
+            continue
         if not points and not moving_camera and "x" in where and "y" in where:
             # A body that is not followed (a thing that turns up at rest, or goes): ring its
             # place, as it looked before and after the change where both are known.
@@ -74,6 +85,46 @@ def evidence_pictures(video: Path, verdict: Verdict, rule: RuleVerdict) -> list[
             points = spot
         pictures.append(_encoded(_picture(frames[index], points, label)))
     return pictures
+
+
+def _chart(seen: list[tuple[float, float, float]], simulated: list[tuple[float, float, float]],
+           stretch: tuple[float, float]) -> Any:
+    """Position against time along the axis the body moves most on, the video's (red) over
+    the simulation's (green), the flagged stretch shaded; up on the frame is up."""
+    from PIL import Image, ImageDraw
+
+    width, height, pad = 220, PICTURE_HEIGHT, 18
+    image = Image.new("RGB", (width, height), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    both = [*seen, *simulated]
+    axis = 2 if (max(p[2] for p in both) - min(p[2] for p in both)
+                 >= max(p[1] for p in both) - min(p[1] for p in both)) else 1
+    ts = [p[0] for p in both]
+    vs = [p[axis] for p in both]
+    t_lo, t_hi = min(ts), max(ts) if max(ts) > min(ts) else min(ts) + 1e-3
+    v_lo, v_hi = min(vs), max(vs) if max(vs) > min(vs) else min(vs) + 1.0
+
+    def xy(t: float, v: float) -> tuple[float, float]:
+        u = pad + (width - 2 * pad) * (t - t_lo) / (t_hi - t_lo)
+        share = (v - v_lo) / (v_hi - v_lo)
+        return u, pad + (height - 2 * pad) * (share if axis == 2 else 1 - share)
+
+    left, right = xy(stretch[0], v_lo)[0], xy(stretch[1], v_lo)[0]
+    draw.rectangle([left - 1, pad, right + 1, height - pad], fill=(238, 238, 238))
+    draw.rectangle([pad, pad, width - pad, height - pad], outline=(160, 160, 160))
+    for points, colour in ((simulated, (40, 200, 60)), (seen, (230, 30, 30))):
+        line = [xy(p[0], p[axis]) for p in points]
+        if len(line) >= 2:
+            draw.line(line, fill=colour, width=2)
+    x = 3.0
+    for words, colour in ((("height" if axis == 2 else "across") + " vs time:", (0, 0, 0)),
+                          ("video", (230, 30, 30)), ("simulated", (30, 160, 50))):
+        draw.text((x, 1), words, fill=colour)
+        x += draw.textlength(words) + 5
+    draw.text((3, height - 14), f"{t_lo:.2f} s", fill=(0, 0, 0))
+    end = f"{t_hi:.2f} s"
+    draw.text((width - 3 - draw.textlength(end), height - 14), end, fill=(0, 0, 0))
+    return image
 
 
 def _frame_at(frames: Any, fps: float, t: float) -> Any:
@@ -107,13 +158,17 @@ def _around(points: list[tuple[float, float]], width: int, height: int, ring: fl
 
 
 def _picture(frame: Any, points: list[tuple[float, float]], label: str,
-             ring: float | None = None) -> Any:
+             ring: float | None = None,
+             expected: list[tuple[float, float]] | None = None) -> Any:
     """The frame (a PIL image) with the path, or one ringed spot (`ring` px wide where
-    known), cropped around it and labelled."""
+    known), and the path it should have taken (green) where known, cropped around them and
+    labelled."""
     from PIL import Image, ImageDraw
 
     image = Image.fromarray(frame)
     draw = ImageDraw.Draw(image)
+    if expected and len(expected) >= 2:
+        draw.line(expected, fill=(40, 200, 60), width=2)
     if len(points) >= 2:
         draw.line(points, fill=(230, 30, 30), width=2)
     for x, y in points:
@@ -122,8 +177,8 @@ def _picture(frame: Any, points: list[tuple[float, float]], label: str,
     if len(points) == 1:
         (x, y), r = points[0], max(ring or 0.0, 0.04 * max(image.width, image.height))
         draw.ellipse([x - r, y - r, x + r, y + r], outline=(230, 30, 30), width=2)
-    if points:
-        image = image.crop(_around(points, image.width, image.height, r))
+    if points or expected:
+        image = image.crop(_around([*points, *(expected or [])], image.width, image.height, r))
     draw = ImageDraw.Draw(image)
     if image.height != PICTURE_HEIGHT:
         image = image.resize((max(1, round(image.width * PICTURE_HEIGHT / image.height)),

@@ -26,6 +26,9 @@ AGREE, DISAGREE = 0.08, 0.2  # aligned path error, as a share of the motion's si
 TIMING_S = 0.2  # a bounce may come this much earlier or later than simulated
 REST_SHARE = 0.12  # a resting place may be off by this share of the frame's diagonal
 MIN_APEX_PX = 6.0  # a simulated bounce lower than this is not counted (a viewer cannot see it)
+WORST_SHARE = 0.5  # a departure's stretch: where the aligned distance is this share of its peak
+MAX_STRETCHES = 3  # departures named per body, the widest apart first
+SHOWN_S = 0.15  # the simulated path a departure carries reaches this far beyond its stretch
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,44 @@ def aligned_error(ref: Reference, motion: TrackMotion) -> tuple[float, float, tu
     return rms / (scale * np.sqrt(norm / len(t))), scale, offset
 
 
+def departures(ref: Reference, motion: TrackMotion, scale: float,
+               offset: tuple[float, float]) -> list[tuple[float, float]]:
+    """The stretches (t0, t1) where the tracked path is furthest from the aligned simulated one,
+    worst first: the runs of times whose distance is at least `WORST_SHARE` of the largest and
+    above `DISAGREE` of the motion's size.
+
+    They say where the video went wrong, so a person can look there and a refiner can pin the
+    motion there; the path error alone says only by how much.
+    """
+    inside = (ref.t >= motion.t[0]) & (ref.t <= motion.t[-1])
+    t = ref.t[inside]
+    rx, ry = ref.x[inside], ref.y[inside]
+    size = float(np.sqrt(np.mean((rx - rx.mean()) ** 2 + (ry - ry.mean()) ** 2)))
+    if len(t) < 2 or size < 1e-6 or scale <= 0:
+        return []
+    tx, ty = np.interp(t, motion.t, motion.x), np.interp(t, motion.t, motion.y)
+    off = np.hypot(tx - scale * rx - offset[0], ty - scale * ry - offset[1]) / (scale * size)
+    far = off >= max(WORST_SHARE * float(off.max()), DISAGREE)
+    runs: list[tuple[float, float, float]] = []
+    k = 0
+    while k < len(t):
+        if not far[k]:
+            k += 1
+            continue
+        end = k
+        while end + 1 < len(t) and far[end + 1]:
+            end += 1
+        runs.append((float(off[k:end + 1].max()), float(t[k]), float(t[end])))
+        k = end + 1
+    runs.sort(reverse=True)
+    return [(t0, t1) for _, t0, t1 in runs[:MAX_STRETCHES]]
+
+
+def _unmatched(times: list[float], others: list[float]) -> list[float]:
+    """The times with none of `others` within `TIMING_S` of them."""
+    return [t for t in times if all(abs(t - o) > TIMING_S for o in others)]
+
+
 def _tracked_contacts(motion: TrackMotion, scale: float) -> list[float]:
     """Bounce times in the tracked path, counted as the simulation's are: lowest points
     between rises a viewer could see (the simulation's threshold in the video's scale), so
@@ -143,7 +184,12 @@ def compare(scene: Scene, ref: Reference, motion: TrackMotion, strict: bool) -> 
     assert fit is not None
     error, scale, offset = fit
     found: dict[str, Any] = {"body": ref.name, "track": motion.track.id,
-                             "path_error": rnd(error), "problems": []}
+                             "path_error": rnd(error), "problems": [], "where": []}
+
+    def at(t0: float, t1: float, kind: str) -> None:
+        found["where"].append({"track": motion.track.id, "t0": rnd(min(t0, t1)),
+                               "t1": rnd(max(t0, t1)), "kind": kind})
+
     seen = _tracked_contacts(motion, scale)
     expected = [c for c in ref.contacts if motion.t[0] <= c <= motion.t[-1]]
     found |= {"bounces_simulated": len(expected), "bounces_seen": len(seen)}
@@ -154,13 +200,25 @@ def compare(scene: Scene, ref: Reference, motion: TrackMotion, strict: bool) -> 
     if error > DISAGREE:
         found["problems"].append(f"its path departs from the simulated one by {100 * error:.0f}%"
                                  " of the motion's size after aligning scale and offset")
+        for t0, t1 in departures(ref, motion, scale, offset):
+            at(t0, t1, "departs from simulation")
+            near = (ref.t >= t0 - SHOWN_S) & (ref.t <= t1 + SHOWN_S)
+            found["where"][-1]["expected"] = [  # the aligned simulated path, for the picture
+                [round(float(t), 3), round(float(scale * x + offset[0]), 1),
+                 round(float(scale * y + offset[1]), 1)]
+                for t, x, y in zip(ref.t[near], ref.x[near], ref.y[near], strict=True)]
     if ref.events_known:
         if abs(len(seen) - len(expected)) >= 2 or (expected and not seen):
             found["problems"].append(f"it bounces {len(seen)} times where the simulation "
                                      f"bounces {len(expected)} times")
+            for t in _unmatched(expected, seen):
+                at(t, t, "simulated bounce missing")
+            for t in _unmatched(seen, expected):
+                at(t, t, "bounce not simulated")
         elif expected and seen and abs(seen[0] - expected[0]) > TIMING_S:
             found["problems"].append(f"its first bounce comes at {seen[0]:.2f} s, the "
                                      f"simulation's at {expected[0]:.2f} s")
+            at(seen[0], expected[0], "bounce timing")
         if ref.rests_at is not None and motion.rest[-3:].all():
             ex = scale * ref.rests_at[0] + offset[0]
             ey = scale * ref.rests_at[1] + offset[1]
@@ -169,6 +227,8 @@ def compare(scene: Scene, ref: Reference, motion: TrackMotion, strict: bool) -> 
             if miss > REST_SHARE * float(np.hypot(*scene.size)):
                 found["problems"].append(f"it comes to rest {miss:.0f} px from where the "
                                          "simulated body does")
+                settled = int(np.flatnonzero(~motion.rest)[-1]) + 1 if (~motion.rest).any() else 0
+                at(float(motion.t[settled]), float(motion.t[-1]), "rests elsewhere")
     return found
 
 
@@ -210,15 +270,16 @@ def check_trajectory(scene: Scene) -> RuleVerdict:
         compare(scene, ref, m, strict) if m is not None else
         {"body": ref.name, "track": None, "problems": ["no tracked body follows it"]}
         for ref, m in _pairs(refs, scene.motions)]
-    scene.data["trajectory"] = results
+    scene.data["trajectory"] = [{k: v for k, v in r.items() if k != "where"} for r in results]
     scene.data["trajectory_errors"] = [r.get("path_error") for r in results]
     problems = [f"simulated {r['body']}: {p}" for r in results for p in r["problems"]]
     if not given and len(scene.motions) > len(refs):
         problems.append(f"{len(scene.motions)} bodies move where the simulation moves "
                         f"{len(refs)}")
     if problems:
+        where = [w for r in results if r["problems"] for w in r.get("where", [])]
         return verdict("trajectory", "violated", min(0.9, 0.6 + 0.1 * len(problems)),
-                       "; ".join(problems))
+                       "; ".join(problems), where=where)
     if not strict:
         return verdict("trajectory", "followed", 0.5,
                        f"{len(results)} simulated body(ies) each matched by a tracked body that "
