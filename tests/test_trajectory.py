@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tools.judges.kinematics import judge_frames
 from tools.schema import RunRequest
@@ -78,6 +79,10 @@ def test_a_departure_is_located_and_the_refiner_pins_the_motion_there():
     verdict, rule = judged(times)
     assert rule.status == "violated", rule.evidence
     assert rule.where and all(0.0 <= w["t0"] <= w["t1"] <= 3.0 for w in rule.where)
+    # The span covers them, for a refiner that reads spans only (the LLM refiner's findings).
+    assert rule.span is not None
+    assert rule.span[0] == pytest.approx(min(w["t0"] for w in rule.where), abs=1e-3)
+    assert rule.span[1] == pytest.approx(max(w["t1"] for w in rule.where), abs=1e-3)
     refinement = StudioRefiner().refine(plan, plan.generator_prompt, plan.keyframes,
                                         Verdict(judge="kinematics", score=0.6, physics=0.6,
                                                 rules=[rule]))

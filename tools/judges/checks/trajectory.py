@@ -278,8 +278,9 @@ def check_trajectory(scene: Scene) -> RuleVerdict:
                         f"{len(refs)}")
     if problems:
         where = [w for r in results if r["problems"] for w in r.get("where", [])]
+        span = (min(w["t0"] for w in where), max(w["t1"] for w in where)) if where else None
         return verdict("trajectory", "violated", min(0.9, 0.6 + 0.1 * len(problems)),
-                       "; ".join(problems), where=where)
+                       "; ".join(problems), span=span, where=where)
     if not strict:
         return verdict("trajectory", "followed", 0.5,
                        f"{len(results)} simulated body(ies) each matched by a tracked body that "
