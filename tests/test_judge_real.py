@@ -110,6 +110,15 @@ def test_a_centroid_wobbling_as_a_ball_settles_is_not_frames_out_of_order():
     assert _status(verdict, "continuity") == "followed"
 
 
+def test_a_settling_hop_whose_ends_fall_between_frames_is_no_mid_air_bounce():
+    """A hop a few pixels high is met at the floor between frames, so its lowest sightings
+    sit above where the ball later rests; that is the floor's contact, not falling through."""
+    verdict = _judge(_clean(seed=952326644, size=(426, 240), crf=28, environment="mars"))
+    assert _status(verdict, "gravity") == "followed"
+    pieces = verdict.measurements["account"]["pieces"]
+    assert any(p["kind"] == "contact" and p.get("settling") for p in pieces)
+
+
 def test_motion_blur_is_no_change_of_colour():
     """A fast ball's smeared sightings mix the wall into its colour; they are not read."""
     verdict = _judge(_clean(scene="throw", seed=193536603, size=(320, 180), noise=2.0, crf=20,

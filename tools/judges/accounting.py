@@ -451,7 +451,7 @@ def classify_motion(s: Stretch, physics: Physics, gravity: float | None) -> Piec
         return rest if rest.kind == "hover" or duration >= MIN_STILL_S else Piece(
             body.track, "unchecked", t0, t1, facts)
     if not physics.weightless and _settling(s):
-        return Piece(body.track, "contact", t0, t1, facts)
+        return Piece(body.track, "contact", t0, t1, {**facts, "settling": 1.0})
     if not physics.weightless and _along_support(s, physics, drop):
         return classify_rest(s, physics, on_support=True)
     if s.after_rest and not physics.weightless:
@@ -710,7 +710,9 @@ def _passed_through(body: Body, piece: Piece, physics: Physics) -> Piece:
     """A bounce taken for a contact whose level the body later falls well below at the same
     spot: nothing solid was there (an edge on the wall, a seam, misled the support test), so
     it bounced in mid-air."""
-    if piece.kind != "contact" or piece.t1 - piece.t0 > 0.2:
+    if piece.kind != "contact" or piece.t1 - piece.t0 > 0.2 or piece.numbers.get("settling"):
+        # A settling hop is no bounce: its lowest sightings are its ends, where it leaves and
+        # meets the floor between frames, and `_settling` already allows them that bobbing.
         return piece
     slack = 2.5 / _frame_rate(body)
     if np.any((body.floor_times >= piece.t0 - slack) & (body.floor_times <= piece.t1 + slack)):
