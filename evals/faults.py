@@ -170,6 +170,12 @@ def _secret_in(folder: Path, *texts: str) -> list[str]:
     return hits + [f"output #{i}" for i, t in enumerate(texts) if SECRET in t]
 
 
+def _finished_first(code: int, err: str) -> int:
+    """The exit code of a resume, with "already completed" read as success: the run it was to
+    recover finished before its kill or stop landed, so nothing was left to recover."""
+    return 0 if code == 2 and "already completed" in err else code
+
+
 def _held_run(code: int, err: str, run_dir: Path | None) -> tuple[bool, str]:
     result = _result(run_dir) if run_dir else {}
     ok = code == 0 and result.get("status") == "completed"
@@ -223,9 +229,7 @@ def kill_resume(work: Path, rng: random.Random, fast: bool) -> Outcome:
             time.sleep(rng.uniform(0.3, 2.0))
             _kill(resumed)
         code, _, err = _finish(_worker(["resume", str(run_dir), "--json"], env, here))
-        if code == 2 and "already completed" in err:
-            code = 0  # the first process finished before its kill
-        ok, why = _held_run(code, err, run_dir)
+        ok, why = _held_run(_finished_first(code, err), err, run_dir)
         twice, lost = _twice(log), _lost(before, run_dir)
         outcome.check(ok and not twice and not lost and _candidates_intact(run_dir),
                       f"try {attempt}: {why}; generated twice {twice}; lost {lost}")
@@ -283,11 +287,9 @@ def corrupt_files(work: Path, rng: random.Random, fast: bool) -> Outcome:
         target = run_dir / "result.json" if name == "resume on a file" else run_dir
         code, _, err = _finish(_worker(["resume", str(target), "--json"],
                                        _env(KINEMA_FAULT_LOG=str(log)), here))
-        if recoverable and code == 2 and "already completed" in err:
-            code = 0  # the base run finished before its stop landed: nothing to recover
         kept = files_before <= {p.name for p in run_dir.iterdir()} | {"checkpoints.sqlite"}
         if recoverable:
-            ok, why = _held_run(code, err, run_dir)
+            ok, why = _held_run(_finished_first(code, err), err, run_dir)
             ok = ok and kept and not _twice(log) and not _lost(paid, run_dir)
         else:
             ok, why = _one_line_error(code, err) and kept, f"exit {code}: {err.strip()[:300]}"
