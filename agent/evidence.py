@@ -64,9 +64,9 @@ def evidence_pictures(video: Path, verdict: Verdict, rule: RuleVerdict) -> list[
             if t0 - PAD_S <= t <= t1 + PAD_S]
         points = [(x, y) for _, x, y in timed]
         label = f"{where.get('kind', '')} {t0:.2f} to {t1:.2f} s"
-        simulated = [] if moving_camera else [(float(t), float(x) * scale, float(y) * scale)
-                                              for t, x, y in where.get("expected", [])]
-        if simulated and timed:
+        simulated = [(float(t), float(x) * scale, float(y) * scale)
+                     for t, x, y in where.get("expected", [])]
+        if simulated and timed:  # (no track is drawn on a moving camera's frames)
             frame = _picture(frames[index], points, label,
                              expected=[(x, y) for _, x, y in simulated])
             pictures.append(_side_by_side([frame, _chart(timed, simulated, (t0, t1))]))

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from tools.judges.checks.base import Scene, TrackMotion, rnd, verdict
+from tools.judges.checks.energy import flat_runs
 from tools.schema import RuleVerdict, ShotPlan
 
 AGREE, DISAGREE = 0.08, 0.2  # aligned path error, as a share of the motion's size
@@ -108,12 +109,9 @@ def aligned_error(ref: Reference, motion: TrackMotion) -> tuple[float, float, tu
                                                                  ] | None:
     """(RMS distance after the best scale and offset, as a share of the motion's size; the
     scale; the offset) over the times both cover; None when they hardly overlap."""
-    inside = (ref.t >= motion.t[0]) & (ref.t <= motion.t[-1])
-    if inside.sum() < 6:
+    t, rx, ry, tx, ty = _overlap(ref, motion)
+    if len(t) < 6:
         return None
-    t = ref.t[inside]
-    rx, ry = ref.x[inside], ref.y[inside]
-    tx, ty = np.interp(t, motion.t, motion.x), np.interp(t, motion.t, motion.y)
     cx, cy = rx - rx.mean(), ry - ry.mean()
     norm = float(np.sum(cx**2 + cy**2))
     if norm < 1e-6:
@@ -127,6 +125,14 @@ def aligned_error(ref: Reference, motion: TrackMotion) -> tuple[float, float, tu
     return rms / (scale * np.sqrt(norm / len(t))), scale, offset
 
 
+def _overlap(ref: Reference, motion: TrackMotion) -> tuple[np.ndarray, ...]:
+    """(t, simulated x, y, tracked x, y) at the simulation's times the track covers."""
+    inside = (ref.t >= motion.t[0]) & (ref.t <= motion.t[-1])
+    t = ref.t[inside]
+    return (t, ref.x[inside], ref.y[inside], np.interp(t, motion.t, motion.x),
+            np.interp(t, motion.t, motion.y))
+
+
 def departures(ref: Reference, motion: TrackMotion, scale: float,
                offset: tuple[float, float]) -> list[tuple[float, float]]:
     """The stretches (t0, t1) where the tracked path is furthest from the aligned simulated one,
@@ -136,27 +142,16 @@ def departures(ref: Reference, motion: TrackMotion, scale: float,
     They say where the video went wrong, so a person can look there and a refiner can pin the
     motion there; the path error alone says only by how much.
     """
-    inside = (ref.t >= motion.t[0]) & (ref.t <= motion.t[-1])
-    t = ref.t[inside]
-    rx, ry = ref.x[inside], ref.y[inside]
-    size = float(np.sqrt(np.mean((rx - rx.mean()) ** 2 + (ry - ry.mean()) ** 2)))
-    if len(t) < 2 or size < 1e-6 or scale <= 0:
+    t, rx, ry, tx, ty = _overlap(ref, motion)
+    if len(t) < 2 or scale <= 0:
         return []
-    tx, ty = np.interp(t, motion.t, motion.x), np.interp(t, motion.t, motion.y)
+    size = float(np.sqrt(np.mean((rx - rx.mean()) ** 2 + (ry - ry.mean()) ** 2)))
+    if size < 1e-6:
+        return []
     off = np.hypot(tx - scale * rx - offset[0], ty - scale * ry - offset[1]) / (scale * size)
     far = off >= max(WORST_SHARE * float(off.max()), DISAGREE)
-    runs: list[tuple[float, float, float]] = []
-    k = 0
-    while k < len(t):
-        if not far[k]:
-            k += 1
-            continue
-        end = k
-        while end + 1 < len(t) and far[end + 1]:
-            end += 1
-        runs.append((float(off[k:end + 1].max()), float(t[k]), float(t[end])))
-        k = end + 1
-    runs.sort(reverse=True)
+    runs = sorted(((float(off[a:b].max()), float(t[a]), float(t[b - 1]))
+                   for a, b in flat_runs(far)), reverse=True)
     return [(t0, t1) for _, t0, t1 in runs[:MAX_STRETCHES]]
 
 
@@ -186,9 +181,9 @@ def compare(scene: Scene, ref: Reference, motion: TrackMotion, strict: bool) -> 
     found: dict[str, Any] = {"body": ref.name, "track": motion.track.id,
                              "path_error": rnd(error), "problems": [], "where": []}
 
-    def at(t0: float, t1: float, kind: str) -> None:
+    def at(t0: float, t1: float, kind: str, **more: Any) -> None:
         found["where"].append({"track": motion.track.id, "t0": rnd(min(t0, t1)),
-                               "t1": rnd(max(t0, t1)), "kind": kind})
+                               "t1": rnd(max(t0, t1)), "kind": kind, **more})
 
     seen = _tracked_contacts(motion, scale)
     expected = [c for c in ref.contacts if motion.t[0] <= c <= motion.t[-1]]
@@ -201,12 +196,11 @@ def compare(scene: Scene, ref: Reference, motion: TrackMotion, strict: bool) -> 
         found["problems"].append(f"its path departs from the simulated one by {100 * error:.0f}%"
                                  " of the motion's size after aligning scale and offset")
         for t0, t1 in departures(ref, motion, scale, offset):
-            at(t0, t1, "departs from simulation")
             near = (ref.t >= t0 - SHOWN_S) & (ref.t <= t1 + SHOWN_S)
-            found["where"][-1]["expected"] = [  # the aligned simulated path, for the picture
+            at(t0, t1, "departs from simulation", expected=[  # the aligned simulated path
                 [round(float(t), 3), round(float(scale * x + offset[0]), 1),
                  round(float(scale * y + offset[1]), 1)]
-                for t, x, y in zip(ref.t[near], ref.x[near], ref.y[near], strict=True)]
+                for t, x, y in zip(ref.t[near], ref.x[near], ref.y[near], strict=True)])
     if ref.events_known:
         if abs(len(seen) - len(expected)) >= 2 or (expected and not seen):
             found["problems"].append(f"it bounces {len(seen)} times where the simulation "
@@ -227,7 +221,7 @@ def compare(scene: Scene, ref: Reference, motion: TrackMotion, strict: bool) -> 
             if miss > REST_SHARE * float(np.hypot(*scene.size)):
                 found["problems"].append(f"it comes to rest {miss:.0f} px from where the "
                                          "simulated body does")
-                settled = int(np.flatnonzero(~motion.rest)[-1]) + 1 if (~motion.rest).any() else 0
+                settled, _ = flat_runs(motion.rest)[-1]  # the rest it ends in
                 at(float(motion.t[settled]), float(motion.t[-1]), "rests elsewhere")
     return found
 
